@@ -1,0 +1,4 @@
+//! Sans-IO IKEv1 negotiation engine.
+#![forbid(unsafe_code)]
+
+pub mod crypto;

@@ -1,0 +1,2 @@
+//! Openswan ipsec.conf and ipsec.secrets parser.
+#![forbid(unsafe_code)]

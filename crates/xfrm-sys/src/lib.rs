@@ -1,0 +1,1 @@
+//! Typed Linux XFRM netlink API for IPsec SAs and policies.

@@ -1,0 +1,1 @@
+//! `readwriteconf` and `addconn --checkconfig`: ipsec.conf tools built on `ipsec-conf`.

@@ -1,0 +1,1 @@
+//! `rsasigkey`, `showhostkey` and `ranbits`: key tools built on `keystore`.
