@@ -22,6 +22,7 @@ fi
 # Real peers and the VM image come from the shared interop harnesses.
 if [ -d "$shared/interop" ]; then
     "$shared/interop/strongswan/install-deps.sh" >/dev/null
+    "$shared/interop/libreswan/install-deps.sh" >/dev/null
     if [ "${SKIP_VM:-0}" != 1 ]; then
         "$shared/interop/vm/build-image.sh" >/dev/null
     fi
