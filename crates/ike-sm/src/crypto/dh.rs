@@ -521,3 +521,282 @@ where
     sec1.extend_from_slice(x_y);
     p256::elliptic_curve::PublicKey::<C>::from_sec1_bytes(&sec1).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use rand_chacha::rand_core::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    use super::*;
+
+    fn unhex(text: &str) -> Vec<u8> {
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn prime_bytes(group: DhGroup) -> Vec<u8> {
+        let params = group.monty_params().unwrap();
+        params.modulus().as_ref().to_be_bytes().to_vec()
+    }
+
+    #[test]
+    fn group_ids_round_trip() {
+        for group in DhGroup::ALL {
+            assert_eq!(DhGroup::from_id(group.id()), Ok(group));
+        }
+        assert_eq!(DhGroup::from_id(3), Err(DhError::UnsupportedGroup(3)));
+    }
+
+    #[test]
+    fn modp_primes_are_well_formed() {
+        for group in DhGroup::ALL.into_iter().filter(|g| g.modp().is_some()) {
+            let prime = prime_bytes(group);
+            assert_eq!(prime.len(), group.public_len(), "{group} length");
+            assert!(prime[..8].iter().all(|&b| b == 0xff), "{group} top 64 bits");
+            assert!(
+                prime[prime.len() - 8..].iter().all(|&b| b == 0xff),
+                "{group} bottom 64 bits"
+            );
+
+            // Fermat test with base 2: 2^(p-1) = 1 mod p. Cheap enough at 4096 bits.
+            let params = group.monty_params().unwrap().clone();
+            let bits = params.bits_precision();
+            let p_minus_1 = params
+                .modulus()
+                .as_ref()
+                .wrapping_sub(&BoxedUint::one_with_precision(bits));
+            let two = BoxedMontyForm::new(BoxedUint::from(2u64).widen(bits), params);
+            let result = two.pow(&p_minus_1).retrieve();
+            assert_eq!(
+                result,
+                BoxedUint::one_with_precision(bits),
+                "{group} Fermat test"
+            );
+        }
+    }
+
+    /// Known answer computed with Python's built-in `pow` over the RFC 2409 group 2 prime.
+    #[test]
+    fn modp1024_known_answer() {
+        let x = unhex("0123456789abcdef0123456789abcdef01234567");
+        let y = unhex("fedcba9876543210fedcba9876543210fedcba98");
+        let gx = unhex(concat!(
+            "775607678996051141bcd769216504385fd107867e85203c37be2985fffe5079",
+            "9e7686529e67aee072f4fcbe30bda192339d89f5ed153defc64eaa63c30c400a",
+            "23c461f6295edd8a67c88abfab502a5b15ea4b95813e7ba3994aadfec9d396ff",
+            "ad8c7b89ed90b8a7d713762851f11c3cee6e16697c8f1c7626719266f54d82b8",
+        ));
+        let gy = unhex(concat!(
+            "7ae291f77c460fc525ae656e7da0743ba6f81d6e6f93184ea497c526696a3ce1",
+            "38fe32ded1828e5c29471b48b9b322ea7a2354152e3e3aeb6ffdcd97b455f74a",
+            "58958525260fdcebff76bea492d940167d4f061a6c6808243956b5a41a2883eb",
+            "5dfd8cb845f502194f0e6a57e369823f4281baa0ceaa7d1dd815e48483ce60bc",
+        ));
+        let gxy = unhex(concat!(
+            "46d0dddb131723b56f46d73a899dad540a6946eae83636efee6f76299467b89b",
+            "bd12359ff0d31f9cf23a5655e91b12c306f2061949ca64c4cc13b5bc0de8fada",
+            "fd4d57d1c3508193c1e07048ad145c6c6cbf740ce368de7aaadf1151e0e08c78",
+            "0e350cf879c360e46bf91e5acc77c61dac3b548336a4d78f09a36c52c8b5beec",
+        ));
+
+        let ours = DhPrivate::from_bytes(DhGroup::Modp1024, &x).unwrap();
+        let theirs = DhPrivate::from_bytes(DhGroup::Modp1024, &y).unwrap();
+        assert_eq!(ours.public_value(), gx);
+        assert_eq!(theirs.public_value(), gy);
+        assert_eq!(ours.shared_secret(&gy).unwrap().as_bytes(), gxy);
+        assert_eq!(theirs.shared_secret(&gx).unwrap().as_bytes(), gxy);
+    }
+
+    #[test]
+    fn modp_rejects_out_of_range() {
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        for group in [DhGroup::Modp1024, DhGroup::Modp2048] {
+            let (private, _) = group.generate(&mut rng);
+            let len = group.public_len();
+            let prime = prime_bytes(group);
+
+            let zero = vec![0u8; len];
+            let mut one = vec![0u8; len];
+            one[len - 1] = 1;
+            let mut p_minus_1 = prime.clone();
+            p_minus_1[len - 1] -= 1;
+            let all_ff = vec![0xffu8; len];
+
+            for (name, value) in [
+                ("0", &zero),
+                ("1", &one),
+                ("p-1", &p_minus_1),
+                ("p", &prime),
+                ("2^n-1", &all_ff),
+            ] {
+                let err = private.shared_secret(value).unwrap_err();
+                assert_eq!(
+                    err,
+                    DhError::PublicValueOutOfRange { group },
+                    "{group} y = {name}"
+                );
+            }
+
+            let err = private.shared_secret(&one[1..]).unwrap_err();
+            assert!(
+                matches!(err, DhError::PublicValueLength { .. }),
+                "{group} short value"
+            );
+
+            let mut two = vec![0u8; len];
+            two[len - 1] = 2;
+            assert!(
+                private.shared_secret(&two).is_ok(),
+                "{group} y = 2 is in range"
+            );
+        }
+    }
+
+    #[test]
+    fn generated_pairs_agree() {
+        let mut rng = ChaCha20Rng::seed_from_u64(7);
+        for group in DhGroup::ALL {
+            let (alice, alice_public) = group.generate(&mut rng);
+            let (bob, bob_public) = group.generate(&mut rng);
+            assert_eq!(
+                alice_public.len(),
+                group.public_len(),
+                "{group} public length"
+            );
+            assert_eq!(alice.group(), group);
+
+            let alice_shared = alice.shared_secret(&bob_public).unwrap();
+            let bob_shared = bob.shared_secret(&alice_public).unwrap();
+            assert_eq!(alice_shared, bob_shared, "{group} shared secrets differ");
+            assert_eq!(
+                alice_shared.len(),
+                group.shared_secret_len(),
+                "{group} secret length"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_hides_private_value() {
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let (private, _) = DhGroup::Curve25519.generate(&mut rng);
+        assert_eq!(
+            format!("{private:?}"),
+            "DhPrivate { group: Curve25519, .. }"
+        );
+    }
+
+    /// RFC 5903 section 8.1, the 256-bit random ECP group.
+    #[test]
+    fn ecp256_rfc5903() {
+        let i = unhex("C88F01F510D9AC3F70A292DAA2316DE544E9AAB8AFE84049C62A9C57862D1433");
+        let gi = unhex(concat!(
+            "DAD0B65394221CF9B051E1FECA5787D098DFE637FC90B9EF945D0C3772581180",
+            "5271A0461CDB8252D61F1C456FA3E59AB1F45B33ACCF5F58389E0577B8990BB3",
+        ));
+        let r = unhex("C6EF9C5D78AE012A011164ACB397CE2088685D8F06BF9BE0B283AB46476BEE53");
+        let gr = unhex(concat!(
+            "D12DFB5289C8D4F81208B70270398C342296970A0BCCB74C736FC7554494BF63",
+            "56FBF3CA366CC23E8157854C13C58D6AAC23F046ADA30F8353E74F33039872AB",
+        ));
+        let gir = unhex("D6840F6B42F6EDAFD13116E0E12565202FEF8E9ECE7DCE03812464D04B9442DE");
+
+        let initiator = DhPrivate::from_bytes(DhGroup::Ecp256, &i).unwrap();
+        let responder = DhPrivate::from_bytes(DhGroup::Ecp256, &r).unwrap();
+        assert_eq!(initiator.public_value(), gi);
+        assert_eq!(responder.public_value(), gr);
+        assert_eq!(initiator.shared_secret(&gr).unwrap().as_bytes(), gir);
+        assert_eq!(responder.shared_secret(&gi).unwrap().as_bytes(), gir);
+    }
+
+    /// RFC 5903 section 8.2, the 384-bit random ECP group.
+    #[test]
+    fn ecp384_rfc5903() {
+        let i = unhex(concat!(
+            "099F3C7034D4A2C699884D73A375A67F7624EF7C6B3C0F16",
+            "0647B67414DCE655E35B538041E649EE3FAEF896783AB194",
+        ));
+        let gr = unhex(concat!(
+            "E558DBEF53EECDE3D3FCCFC1AEA08A89A987475D12FD950D83CFA41732BC509D0D1AC43A0336DEF96FDA41D0774A3571",
+            "DCFBEC7AACF3196472169E838430367F66EEBE3C6E70C416DD5F0C68759DD1FFF83FA40142209DFF5EAAD96DB9E6386C",
+        ));
+        let gir = unhex(concat!(
+            "11187331C279962D93D604243FD592CB9D0A926F422E4718",
+            "7521287E7156C5C4D603135569B9E9D09CF5D4A270F59746",
+        ));
+
+        let initiator = DhPrivate::from_bytes(DhGroup::Ecp384, &i).unwrap();
+        assert_eq!(initiator.shared_secret(&gr).unwrap().as_bytes(), gir);
+    }
+
+    #[test]
+    fn ecp_rejects_invalid_points() {
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        let (private, public) = DhGroup::Ecp256.generate(&mut rng);
+
+        let zero = vec![0u8; 64];
+        let err = private.shared_secret(&zero).unwrap_err();
+        assert_eq!(
+            err,
+            DhError::InvalidPoint {
+                group: DhGroup::Ecp256
+            },
+            "point (0, 0)"
+        );
+
+        let mut off_curve = public.clone();
+        off_curve[63] ^= 1;
+        let err = private.shared_secret(&off_curve).unwrap_err();
+        assert_eq!(
+            err,
+            DhError::InvalidPoint {
+                group: DhGroup::Ecp256
+            },
+            "y changed"
+        );
+
+        let err = private.shared_secret(&public[..63]).unwrap_err();
+        assert!(
+            matches!(err, DhError::PublicValueLength { .. }),
+            "short value"
+        );
+    }
+
+    /// RFC 7748 section 6.1.
+    #[test]
+    fn x25519_rfc7748() {
+        let alice = unhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+        let alice_public =
+            unhex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
+        let bob = unhex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb");
+        let bob_public = unhex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
+        let shared = unhex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+
+        let alice = DhPrivate::from_bytes(DhGroup::Curve25519, &alice).unwrap();
+        let bob = DhPrivate::from_bytes(DhGroup::Curve25519, &bob).unwrap();
+        assert_eq!(alice.public_value(), alice_public);
+        assert_eq!(bob.public_value(), bob_public);
+        assert_eq!(alice.shared_secret(&bob_public).unwrap().as_bytes(), shared);
+        assert_eq!(bob.shared_secret(&alice_public).unwrap().as_bytes(), shared);
+    }
+
+    #[test]
+    fn x25519_rejects_small_order() {
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let (private, _) = DhGroup::Curve25519.generate(&mut rng);
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        for (name, value) in [("0", [0u8; 32]), ("1", one)] {
+            let err = private.shared_secret(&value).unwrap_err();
+            assert_eq!(
+                err,
+                DhError::DegenerateSharedSecret {
+                    group: DhGroup::Curve25519
+                },
+                "u = {name}"
+            );
+        }
+    }
+}
