@@ -326,23 +326,22 @@ impl BlockFields {
             }
         })?;
 
-        if let Some((line, text)) = &self.pubkey {
-            let pubkey = PublicKey::from_rfc3110_text(text).map_err(|source| {
-                SecretsError::InvalidValue {
-                    line: *line,
-                    field: BlockField::Pubkey,
-                    source,
-                }
-            })?;
-            if pubkey != public {
-                return Err(SecretsError::Inconsistent {
-                    line: *line,
-                    field: BlockField::Pubkey,
-                    reason: "does not match Modulus and PublicExponent",
-                });
+        let pubkey = match &self.pubkey {
+            Some((line, text)) => {
+                let key = PublicKey::from_rfc3110_text(text).map_err(|source| {
+                    SecretsError::InvalidValue {
+                        line: *line,
+                        field: BlockField::Pubkey,
+                        source,
+                    }
+                })?;
+                Some((*line, key))
             }
-        }
+            None => None,
+        };
 
+        // The private fields are checked before the `#pubkey=` comment, so that a wrong
+        // Modulus is reported as such rather than as a comment that does not match it.
         let secret = if let Some(ckaid) = self.get(BlockField::CkaidNss) {
             if ckaid.bytes.as_slice() != public.ckaid() {
                 return Err(SecretsError::Inconsistent {
@@ -353,11 +352,26 @@ impl BlockFields {
             }
             RsaSecret::Nss {
                 ckaid: public.ckaid(),
-                public,
+                public: public.clone(),
             }
         } else {
-            RsaSecret::Private(self.check_private(n_line, n, e)?)
+            let comment_exponent = pubkey
+                .as_ref()
+                .filter(|(_, key)| key.modulus() == public.modulus())
+                .map(|(_, key)| BigUint::from_bytes_be(&key.exponent()));
+            let key = self.check_private(n_line, n, (e_line, e), comment_exponent)?;
+            RsaSecret::Private(key)
         };
+
+        if let Some((line, key)) = pubkey {
+            if key != public {
+                return Err(SecretsError::Inconsistent {
+                    line,
+                    field: BlockField::Pubkey,
+                    reason: "does not match Modulus and PublicExponent",
+                });
+            }
+        }
 
         Ok(RsaBlock {
             header: self.header,
@@ -371,7 +385,8 @@ impl BlockFields {
         &self,
         n_line: usize,
         n: Zeroizing<BigUint>,
-        e: Zeroizing<BigUint>,
+        (e_line, e): (usize, Zeroizing<BigUint>),
+        comment_exponent: Option<BigUint>,
     ) -> Result<PrivateKey, SecretsError> {
         let one = BigUint::from(1u8);
         let (d_line, d) = self.require(BlockField::PrivateExponent)?;
@@ -417,9 +432,20 @@ impl BlockFields {
 
         let p_minus_1 = Zeroizing::new(&*p - &one);
         let q_minus_1 = Zeroizing::new(&*q - &one);
-        let ed = Zeroizing::new(&*e * &*d);
-        if *Zeroizing::new(&*ed % &*p_minus_1) != one || *Zeroizing::new(&*ed % &*q_minus_1) != one
-        {
+        let inverts = |exponent: &BigUint| {
+            let ed = Zeroizing::new(exponent * &*d);
+            *Zeroizing::new(&*ed % &*p_minus_1) == one && *Zeroizing::new(&*ed % &*q_minus_1) == one
+        };
+        if !inverts(&e) {
+            // When the `#pubkey=` comment carries another exponent that fits d, the
+            // PublicExponent line is the one that was changed.
+            if comment_exponent.is_some_and(|exponent| exponent != *e && inverts(&exponent)) {
+                return Err(inconsistent(
+                    e_line,
+                    BlockField::PublicExponent,
+                    "does not match #pubkey and PrivateExponent",
+                ));
+            }
             return Err(inconsistent(
                 d_line,
                 BlockField::PrivateExponent,
