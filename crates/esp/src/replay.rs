@@ -55,6 +55,13 @@ impl ReplayWindow {
         self.top
     }
 
+    /// Sets the highest sequence number to `seq` and marks every number below it as not
+    /// received.
+    pub fn reset(&mut self, seq: u64) {
+        self.top = seq;
+        self.bitmap.fill(0);
+    }
+
     /// Reconstructs the full sequence number from the 32 bits carried in the packet.
     ///
     /// Without ESN this is the number itself. With ESN it picks the high-order half that puts

@@ -303,43 +303,87 @@ impl OutboundSa {
         now: Instant,
         buf: &mut PacketBuf<'_>,
     ) -> Result<Encapsulated, EspError> {
-        self.encapsulate_inner(now, buf, None)
+        let result = self.try_encapsulate(now, buf);
+        self.count(result)
     }
 
-    /// Like [`encapsulate`](Self::encapsulate) with a given CBC IV, for known-answer tests.
+    /// Protects `buf`'s bytes as an ESP payload with the given Next Header, adding only the
+    /// ESP header, IV, trailer and ICV: no IP parsing, no UDP or outer header.
     ///
-    /// A predictable CBC IV lets an attacker choose plaintexts adaptively (RFC 3602 2.4):
-    /// never use this for traffic. The IV must be as long as the cipher's
-    /// [`iv_len`](crate::Cipher::iv_len); for AES-GCM it is ignored.
-    pub fn encapsulate_with_iv(
+    /// For callers that build IP headers themselves, such as transport mode with IPv6
+    /// extension headers, or dummy packets (Next Header 59). `packet` and `esp` of the result
+    /// are the same range. Never allocates.
+    ///
+    /// # Errors
+    /// As [`encapsulate`](Self::encapsulate), without the IP checks.
+    pub fn encapsulate_payload(
         &mut self,
         now: Instant,
         buf: &mut PacketBuf<'_>,
+        next_header: u8,
+    ) -> Result<Encapsulated, EspError> {
+        let result = self.try_encapsulate_payload(now, buf, next_header, None);
+        self.count(result)
+    }
+
+    /// Like [`encapsulate_payload`](Self::encapsulate_payload) with a given IV, for
+    /// known-answer tests.
+    ///
+    /// A predictable CBC IV lets an attacker choose plaintexts adaptively (RFC 3602 2.4), and
+    /// a repeated AES-GCM IV reveals the authentication key: never use this for traffic.
+    ///
+    /// # Errors
+    /// As [`encapsulate_payload`](Self::encapsulate_payload), and
+    /// [`EspError::InvalidInnerPacket`] when `iv` is not [`iv_len`](crate::Cipher::iv_len)
+    /// bytes long.
+    pub fn encapsulate_payload_with_iv(
+        &mut self,
+        now: Instant,
+        buf: &mut PacketBuf<'_>,
+        next_header: u8,
         iv: &[u8],
     ) -> Result<Encapsulated, EspError> {
-        self.encapsulate_inner(now, buf, Some(iv))
+        let result = self.try_encapsulate_payload(now, buf, next_header, Some(iv));
+        self.count(result)
     }
 
-    fn encapsulate_inner(
-        &mut self,
-        now: Instant,
-        buf: &mut PacketBuf<'_>,
-        fixed_iv: Option<&[u8]>,
-    ) -> Result<Encapsulated, EspError> {
-        let result = self.try_encapsulate(now, buf, fixed_iv);
+    /// Sets the last sequence number sent, so that the next packet carries `seq + 1`.
+    ///
+    /// For resuming an SA whose state was saved elsewhere, and for known-answer tests. Going
+    /// back to a number already sent makes the peer drop packets as replays and, with AES-GCM,
+    /// repeats IVs: callers must only move forward.
+    pub fn set_last_seq(&mut self, seq: u64) {
+        self.seq = seq;
+    }
+
+    fn count<T>(&mut self, result: Result<T, EspError>) -> Result<T, EspError> {
         if let Err(error) = &result {
             self.core.counters.count_error(error);
         }
         result
     }
 
-    fn try_encapsulate(
+    fn try_encapsulate_payload(
         &mut self,
         now: Instant,
         buf: &mut PacketBuf<'_>,
+        next_header: u8,
         fixed_iv: Option<&[u8]>,
     ) -> Result<Encapsulated, EspError> {
         let earlier_event = self.core.check_alive(now)?;
+        let seq = self.next_seq()?;
+        let protected_len = buf.len();
+        self.write_esp(buf, seq, next_header, fixed_iv)?;
+        let event = self.core.finish(now, protected_len, earlier_event);
+        Ok(Encapsulated {
+            packet: buf.range(),
+            esp: buf.range(),
+            seq,
+            lifetime_event: event,
+        })
+    }
+
+    fn next_seq(&mut self) -> Result<u64, EspError> {
         let max_seq = if self.core.config.esn {
             u64::MAX
         } else {
@@ -348,6 +392,16 @@ impl OutboundSa {
         if self.seq >= max_seq {
             return Err(EspError::SequenceExhausted);
         }
+        self.seq += 1;
+        Ok(self.seq)
+    }
+
+    fn try_encapsulate(
+        &mut self,
+        now: Instant,
+        buf: &mut PacketBuf<'_>,
+    ) -> Result<Encapsulated, EspError> {
+        let earlier_event = self.core.check_alive(now)?;
 
         let inner = IpHeader::parse(buf.data())?;
         let trailing = buf.len() - inner.total_len;
@@ -386,9 +440,8 @@ impl OutboundSa {
         };
         let protected_len = buf.len();
 
-        self.seq += 1;
-        let seq = self.seq;
-        let esp_len = self.write_esp(buf, seq, next_header, fixed_iv)?;
+        let seq = self.next_seq()?;
+        let esp_len = self.write_esp(buf, seq, next_header, None)?;
 
         // UDP encapsulation (RFC 3948 2.1) and the outer header.
         let esp_range = buf.range();
@@ -453,15 +506,15 @@ impl OutboundSa {
         header[..4].copy_from_slice(&self.core.config.spi.to_be_bytes());
         header[4..8].copy_from_slice(&(seq as u32).to_be_bytes());
         let iv = &mut header[ESP_HEADER_LEN..];
-        match (cipher.is_aead(), fixed_iv) {
-            (true, _) => iv.copy_from_slice(&seq.to_be_bytes()),
-            (false, Some(fixed)) if fixed.len() == iv_len => iv.copy_from_slice(fixed),
-            (false, Some(_)) => {
+        match fixed_iv {
+            Some(fixed) if fixed.len() == iv_len => iv.copy_from_slice(fixed),
+            Some(_) => {
                 return Err(EspError::InvalidInnerPacket {
                     reason: "fixed IV length differs from the cipher's",
                 })
             }
-            (false, None) => self.iv_rng.fill_bytes(iv),
+            None if cipher.is_aead() => iv.copy_from_slice(&seq.to_be_bytes()),
+            None => self.iv_rng.fill_bytes(iv),
         }
 
         let esn_high = (seq >> 32) as u32;
@@ -680,6 +733,14 @@ impl InboundSa {
     /// Reports a lifetime limit reached by the clock alone; call it from a timer.
     pub fn poll_lifetime(&mut self, now: Instant) -> Option<LifetimeEvent> {
         self.core.poll_lifetime(now)
+    }
+
+    /// Sets the highest sequence number received and empties the replay window below it.
+    ///
+    /// For resuming an SA whose state was saved elsewhere, and for known-answer tests with
+    /// extended sequence numbers far from 0.
+    pub fn set_highest_seq(&mut self, seq: u64) {
+        self.replay.reset(seq);
     }
 
     /// Verifies and decrypts the ESP packet in `buf` (starting at the SPI, without IP or UDP
