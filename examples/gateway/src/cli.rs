@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
-use crate::{control, daemon, demo, verify};
+use std::process::ExitCode;
+
+use crate::{conftools, control, daemon, demo, verify};
 
 /// Openswan-compatible IKEv1 site-to-site VPN gateway.
 #[derive(Debug, Parser)]
@@ -24,6 +26,10 @@ pub enum Command {
     Whack(WhackArgs),
     /// Check that the system can run the gateway, printing [OK]/[N/A]/[FAILED] per check.
     Verify(verify::VerifyArgs),
+    /// Print ipsec.conf in canonical form.
+    Readwriteconf(conftools::ReadwriteconfArgs),
+    /// Check ipsec.conf (`addconn --checkconfig`).
+    Addconn(conftools::AddconnArgs),
     /// Build the HOWTO's two sites in network namespaces and run the tunnel with PSK and RSA.
     Demo(demo::DemoArgs),
 }
@@ -135,14 +141,17 @@ pub struct WhackArgs {
 pub const EXIT_FAILURE: u8 = 1;
 
 /// Runs the parsed command and returns the process exit status.
-pub fn run(cli: Cli) -> u8 {
-    match cli.command {
+pub fn run(cli: Cli) -> ExitCode {
+    let code = match cli.command {
         Command::Setup(args) => daemon::setup(args),
         Command::Auto(args) => run_auto(args),
         Command::Whack(args) => control::run_client(&args.paths, control::Request::Status),
         Command::Verify(args) => verify::run(&args),
+        Command::Readwriteconf(args) => return conftools::readwriteconf(&args),
+        Command::Addconn(args) => return conftools::addconn(&args),
         Command::Demo(args) => demo::run(&args),
-    }
+    };
+    ExitCode::from(code)
 }
 
 fn run_auto(args: AutoArgs) -> u8 {

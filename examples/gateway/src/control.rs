@@ -119,25 +119,39 @@ pub fn exchange(
 
 /// The daemon's side of one client connection: status lines go out as they happen.
 pub struct Reply {
-    stream: UnixStream,
+    stream: Option<UnixStream>,
 }
 
 impl Reply {
     pub fn new(stream: UnixStream) -> Reply {
-        Reply { stream }
+        Reply {
+            stream: Some(stream),
+        }
+    }
+
+    /// A reply that discards everything, for internal steps of a request.
+    pub fn sink() -> Reply {
+        Reply { stream: None }
     }
 
     /// Sends one status line. A client that went away is not an error for the daemon: the
     /// operation goes on, as Openswan's does when whack is interrupted.
     pub fn line(&mut self, line: &str) {
-        let _ = self.stream.write_all(format!("{line}\n").as_bytes());
+        if let Some(stream) = &mut self.stream {
+            let _ = stream.write_all(format!("{line}\n").as_bytes());
+        }
     }
 
     /// Sends the final status and closes the connection.
     pub fn finish(mut self, rc: u8) {
-        let _ = self
-            .stream
-            .write_all(format!("{RC_PREFIX}{rc}\n").as_bytes());
+        self.finish_ref(rc);
+    }
+
+    /// Sends the final status and closes the connection; later calls do nothing.
+    pub fn finish_ref(&mut self, rc: u8) {
+        if let Some(mut stream) = self.stream.take() {
+            let _ = stream.write_all(format!("{RC_PREFIX}{rc}\n").as_bytes());
+        }
     }
 }
 

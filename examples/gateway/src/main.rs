@@ -10,10 +10,13 @@ mod cli;
 mod conftools;
 mod control;
 mod daemon;
+mod datapath;
 mod demo;
 mod engine;
 mod keytools;
 mod netns;
+mod settings;
+mod status;
 mod tun;
 mod verify;
 
@@ -25,9 +28,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     init_tracing();
 
-    let cli = cli::Cli::parse();
-    let code = cli::run(cli);
-    ExitCode::from(code)
+    cli::run(cli::Cli::parse())
 }
 
 /// Sends `tracing` output to stderr, filtered by `RUST_LOG` (default `info`).

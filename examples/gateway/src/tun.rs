@@ -20,7 +20,6 @@ const TUNSETIFF: libc::c_ulong = 0x4004_54ca;
 #[derive(Debug)]
 pub struct Tun {
     file: File,
-    name: String,
 }
 
 /// `struct ifreq` as `TUNSETIFF` reads it: the name, then the flags in the union.
@@ -63,23 +62,7 @@ impl Tun {
         if rc < 0 {
             return Err(io::Error::last_os_error());
         }
-        Ok(Tun {
-            file,
-            name: name.to_string(),
-        })
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Returns a second handle on the same device, so that one thread can read while another
-    /// writes.
-    pub fn try_clone(&self) -> io::Result<Tun> {
-        Ok(Tun {
-            file: self.file.try_clone()?,
-            name: self.name.clone(),
-        })
+        Ok(Tun { file })
     }
 
     /// Reads one IP packet into `buf`, returning its length.

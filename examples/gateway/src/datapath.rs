@@ -1,0 +1,499 @@
+//! The userspace ESP datapath: a TUN device, a raw ESP socket and the UDP/4500 socket.
+//!
+//! Routes send the remote subnets into the TUN device. One thread reads the device, finds the
+//! outbound SA whose selectors cover the packet, encapsulates in place and sends the ESP
+//! packet as raw IP protocol 50 or in UDP to port 4500. Received ESP (raw socket, or UDP/4500
+//! datagrams the IKE socket thread hands over) is looked up by SPI, decapsulated, checked
+//! against the SA's selectors and written to the device. Packets with no SA are dropped and
+//! counted, never sent in clear.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use esp::{
+    Cipher, Delivery, InboundSa, Integrity, Keys, Mode, OutboundSa, PacketBuf, SaConfig, Suite,
+    UdpEncap, MAX_HEADROOM,
+};
+use ike_sm::{ChildSa, EspCipher, EspIntegrity, EspSaParams, Subnet};
+use socket2::{Domain, Protocol, Socket, Type};
+use tracing::{debug, info, warn};
+
+use crate::tun::Tun;
+
+/// Name of the TUN device; one daemon per network namespace.
+pub const TUN_NAME: &str = "ipsec0";
+
+/// MTU of the TUN device: 1500 minus the worst-case ESP overhead we add (outer IPv4 20, UDP 8,
+/// ESP header 8, IV 16, padding up to 17 with the trailer, ICV 32), rounded down.
+pub const TUN_MTU: u32 = 1400;
+
+/// Size of each packet buffer: the largest IPv4 packet plus ESP's headroom and tailroom.
+const BUFFER_LEN: usize = 65_535 + 2 * MAX_HEADROOM;
+
+/// IP protocol number of ESP.
+const IPPROTO_ESP: i32 = 50;
+
+/// Minimum interval between two log lines about the same kind of dropped packet.
+const LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Counts of packets the datapath dropped, shown by `auto --status`.
+#[derive(Debug, Default)]
+pub struct DropCounters {
+    pub no_outbound_sa: AtomicU64,
+    pub unknown_spi: AtomicU64,
+    pub esp_rejected: AtomicU64,
+    pub selector_mismatch: AtomicU64,
+    pub malformed: AtomicU64,
+}
+
+struct OutboundEntry {
+    conn: String,
+    serial: u32,
+    local_subnet: Subnet,
+    remote_subnet: Subnet,
+    peer: IpAddr,
+    /// UDP ports when ESP travels in UDP; `None` for raw ESP.
+    encapsulation: Option<(u16, u16)>,
+    sa: OutboundSa,
+}
+
+struct InboundEntry {
+    conn: String,
+    serial: u32,
+    local_subnet: Subnet,
+    remote_subnet: Subnet,
+    sa: InboundSa,
+}
+
+/// The SAs the datapath uses, filled by the event loop.
+pub struct Datapath {
+    tun: Tun,
+    /// Newest first, so that a rekeyed pair takes over at once.
+    outbound: Mutex<Vec<OutboundEntry>>,
+    inbound: Mutex<HashMap<u32, InboundEntry>>,
+    raw_esp: UdpSocket,
+    /// The UDP/4500 socket of each local address, for encapsulated ESP.
+    nat_t_sockets: Mutex<HashMap<IpAddr, UdpSocket>>,
+    pub drops: DropCounters,
+    rate_limit: Mutex<HashMap<&'static str, Instant>>,
+}
+
+impl Datapath {
+    /// Creates the TUN device and the raw ESP socket; no thread runs yet.
+    pub fn open() -> Result<Arc<Datapath>, String> {
+        let tun = Tun::open(TUN_NAME)
+            .map_err(|error| format!("open the TUN device {TUN_NAME} failed: {error}"))?;
+        crate::netns::ip(&[
+            "link",
+            "set",
+            "dev",
+            TUN_NAME,
+            "mtu",
+            &TUN_MTU.to_string(),
+            "up",
+        ])
+        .map_err(|error| error.to_string())?;
+        // The tunnel carries IPv4 only; without IPv6 the kernel sends no router solicitations
+        // into it. Failure is harmless (IPv6 may be off already).
+        let _ = crate::netns::run(
+            None,
+            "sysctl",
+            &["-qw", &format!("net.ipv6.conf.{TUN_NAME}.disable_ipv6=1")],
+        );
+
+        let raw = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(IPPROTO_ESP)))
+            .map_err(|error| format!("open the raw ESP socket failed: {error}"))?;
+        Ok(Arc::new(Datapath {
+            tun,
+            outbound: Mutex::new(Vec::new()),
+            inbound: Mutex::new(HashMap::new()),
+            raw_esp: UdpSocket::from(raw),
+            nat_t_sockets: Mutex::new(HashMap::new()),
+            drops: DropCounters::default(),
+            rate_limit: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// Registers the UDP/4500 socket of a local address for sending encapsulated ESP.
+    pub fn add_nat_t_socket(&self, local: IpAddr, socket: UdpSocket) {
+        lock(&self.nat_t_sockets).insert(local, socket);
+    }
+
+    /// Starts the TUN and raw ESP reader threads.
+    pub fn spawn_threads(self: &Arc<Datapath>) {
+        let datapath = Arc::clone(self);
+        thread::Builder::new()
+            .name("tun-reader".into())
+            .spawn(move || datapath.run_tun_reader())
+            .expect("spawn the TUN reader thread");
+        let datapath = Arc::clone(self);
+        thread::Builder::new()
+            .name("esp-reader".into())
+            .spawn(move || datapath.run_raw_esp_reader())
+            .expect("spawn the ESP reader thread");
+    }
+
+    /// Routes `subnet` into the TUN device, so that its traffic is protected or dropped.
+    pub fn route(&self, subnet: &Subnet) -> Result<(), String> {
+        crate::netns::ip(&["route", "replace", &subnet.to_string(), "dev", TUN_NAME])
+            .map(|_| ())
+            .map_err(|error| error.to_string())
+    }
+
+    /// Installs both directions of a new IPsec SA pair.
+    pub fn install(&self, child: &ChildSa) -> Result<(), String> {
+        let now = Instant::now();
+        let encap = child
+            .encapsulation
+            .map(|(src_port, dst_port)| UdpEncap { src_port, dst_port });
+        let outbound_config = sa_config(&child.outbound, encap)?;
+        let outbound_keys = Keys::new(&child.outbound.enc_key, &child.outbound.auth_key);
+        let outbound = OutboundSa::new(
+            outbound_config,
+            &outbound_keys,
+            now,
+            &mut esp::rand_core::OsRng,
+        )
+        .map_err(|error| format!("outbound SA: {error}"))?;
+
+        let inbound_encap = child.encapsulation.map(|(local, remote)| UdpEncap {
+            src_port: remote,
+            dst_port: local,
+        });
+        let inbound_config = sa_config(&child.inbound, inbound_encap)?;
+        let inbound_keys = Keys::new(&child.inbound.enc_key, &child.inbound.auth_key);
+        let inbound = InboundSa::new(inbound_config, &inbound_keys, now)
+            .map_err(|error| format!("inbound SA: {error}"))?;
+
+        lock(&self.inbound).insert(
+            child.inbound.spi,
+            InboundEntry {
+                conn: child.conn.clone(),
+                serial: child.serial,
+                local_subnet: child.local_subnet,
+                remote_subnet: child.remote_subnet,
+                sa: inbound,
+            },
+        );
+        lock(&self.outbound).insert(
+            0,
+            OutboundEntry {
+                conn: child.conn.clone(),
+                serial: child.serial,
+                local_subnet: child.local_subnet,
+                remote_subnet: child.remote_subnet,
+                peer: child.outbound.dst.ip(),
+                encapsulation: child.encapsulation,
+                sa: outbound,
+            },
+        );
+        self.route(&child.remote_subnet)?;
+        info!(
+            conn = %child.conn,
+            serial = child.serial,
+            outbound_spi = format_args!("{:#010x}", child.outbound.spi),
+            inbound_spi = format_args!("{:#010x}", child.inbound.spi),
+            encapsulation = ?child.encapsulation,
+            "ESP SAs installed in the userspace datapath"
+        );
+        Ok(())
+    }
+
+    /// Removes both directions of an SA pair.
+    pub fn remove(&self, conn: &str, serial: u32, inbound_spi: u32) {
+        lock(&self.inbound).remove(&inbound_spi);
+        lock(&self.outbound).retain(|entry| !(entry.conn == conn && entry.serial == serial));
+        info!(conn, serial, "ESP SAs removed from the userspace datapath");
+    }
+
+    /// Removes every SA of `conn`.
+    pub fn remove_conn(&self, conn: &str) {
+        lock(&self.inbound).retain(|_, entry| entry.conn != conn);
+        lock(&self.outbound).retain(|entry| entry.conn != conn);
+    }
+
+    /// Per-SA packet counts for `auto --status`: (conn, serial, outbound packets, inbound
+    /// packets).
+    pub fn traffic(&self) -> Vec<(String, u32, u64, u64)> {
+        let inbound = lock(&self.inbound);
+        lock(&self.outbound)
+            .iter()
+            .map(|out| {
+                let received = inbound
+                    .values()
+                    .filter(|entry| entry.conn == out.conn && entry.serial == out.serial)
+                    .map(|entry| entry.sa.counters().packets)
+                    .sum();
+                (
+                    out.conn.clone(),
+                    out.serial,
+                    out.sa.counters().packets,
+                    received,
+                )
+            })
+            .collect()
+    }
+
+    fn run_tun_reader(&self) {
+        let mut storage = vec![0u8; BUFFER_LEN];
+        loop {
+            let len = match self
+                .tun
+                .read_packet(&mut storage[MAX_HEADROOM..BUFFER_LEN - MAX_HEADROOM])
+            {
+                Ok(len) => len,
+                Err(error) => {
+                    warn!(%error, "read from the TUN device failed; the outbound datapath stops");
+                    return;
+                }
+            };
+            self.send_packet(&mut storage, len);
+        }
+    }
+
+    /// Protects the packet at `storage[MAX_HEADROOM..][..len]` and sends it.
+    fn send_packet(&self, storage: &mut [u8], len: usize) {
+        let packet = &storage[MAX_HEADROOM..MAX_HEADROOM + len];
+        let Some((src, dst)) = ipv4_addresses(packet) else {
+            self.count_drop(
+                &self.drops.malformed,
+                "malformed",
+                "non-IPv4 packet from the TUN device dropped",
+            );
+            return;
+        };
+
+        let mut outbound = lock(&self.outbound);
+        let Some(entry) = outbound.iter_mut().find(|entry| {
+            contains(&entry.remote_subnet, dst) && contains(&entry.local_subnet, src)
+        }) else {
+            drop(outbound);
+            self.count_drop(
+                &self.drops.no_outbound_sa,
+                "no_outbound_sa",
+                "packet for a tunnel without an established SA dropped",
+            );
+            return;
+        };
+        let now = Instant::now();
+        let mut buf = PacketBuf::new(storage, MAX_HEADROOM, len);
+        let sent = match entry.sa.encapsulate(now, &mut buf) {
+            Ok(sent) => sent,
+            Err(error) => {
+                debug!(conn = %entry.conn, serial = entry.serial, %error, "ESP encapsulation failed");
+                return;
+            }
+        };
+        let peer = entry.peer;
+        let encapsulation = entry.encapsulation;
+        let local = entry.sa.config().src;
+        drop(outbound);
+
+        let esp_packet = &storage[sent.esp];
+        let result = match encapsulation {
+            None => self.raw_esp.send_to(esp_packet, SocketAddr::new(peer, 0)),
+            Some((_, remote_port)) => match lock(&self.nat_t_sockets).get(&local) {
+                Some(socket) => socket.send_to(esp_packet, SocketAddr::new(peer, remote_port)),
+                None => return,
+            },
+        };
+        if let Err(error) = result {
+            debug!(%error, %peer, "send ESP failed");
+        }
+    }
+
+    fn run_raw_esp_reader(&self) {
+        let mut storage = vec![0u8; BUFFER_LEN];
+        loop {
+            let (len, _from) = match self.raw_esp.recv_from(&mut storage) {
+                Ok(received) => received,
+                Err(error) => {
+                    warn!(%error, "receive on the raw ESP socket failed; the inbound datapath stops");
+                    return;
+                }
+            };
+            // A raw IPv4 socket delivers the IP header too.
+            let header_len = match storage.first() {
+                Some(first) if len >= 20 => usize::from(first & 0x0f) * 4,
+                _ => continue,
+            };
+            if header_len < 20 || header_len >= len {
+                self.count_drop(
+                    &self.drops.malformed,
+                    "malformed",
+                    "malformed ESP packet dropped",
+                );
+                continue;
+            }
+            self.receive_esp(&mut storage, header_len, len - header_len);
+        }
+    }
+
+    /// Verifies, decrypts and delivers the ESP packet at `storage[start..][..len]` (from its
+    /// SPI on).
+    pub fn receive_esp(&self, storage: &mut [u8], start: usize, len: usize) {
+        let Some(spi_bytes) = storage.get(start..start + 4) else {
+            self.count_drop(
+                &self.drops.malformed,
+                "malformed",
+                "truncated ESP packet dropped",
+            );
+            return;
+        };
+        let spi = u32::from_be_bytes([spi_bytes[0], spi_bytes[1], spi_bytes[2], spi_bytes[3]]);
+
+        let mut inbound = lock(&self.inbound);
+        let Some(entry) = inbound.get_mut(&spi) else {
+            drop(inbound);
+            self.count_drop(
+                &self.drops.unknown_spi,
+                "unknown_spi",
+                "ESP packet with an unknown SPI dropped",
+            );
+            return;
+        };
+        let now = Instant::now();
+        let mut buf = PacketBuf::new(storage, start, len);
+        let received = match entry.sa.decapsulate(now, &mut buf) {
+            Ok(received) => received,
+            Err(error) => {
+                let conn = entry.conn.clone();
+                drop(inbound);
+                debug!(conn, spi = format_args!("{spi:#010x}"), %error, "ESP packet rejected");
+                self.count_drop(
+                    &self.drops.esp_rejected,
+                    "esp_rejected",
+                    "ESP packet rejected (integrity, replay or padding)",
+                );
+                return;
+            }
+        };
+        let local_subnet = entry.local_subnet;
+        let remote_subnet = entry.remote_subnet;
+        drop(inbound);
+
+        if received.delivery != Delivery::Tunnel {
+            return;
+        }
+        let inner = &storage[received.packet];
+        let allowed = ipv4_addresses(inner).is_some_and(|(src, dst)| {
+            contains(&remote_subnet, src) && contains(&local_subnet, dst)
+        });
+        if !allowed {
+            self.count_drop(
+                &self.drops.selector_mismatch,
+                "selector_mismatch",
+                "decrypted packet outside the SA's selectors dropped",
+            );
+            return;
+        }
+        if let Err(error) = self.tun.write_packet(inner) {
+            debug!(%error, "write to the TUN device failed");
+        }
+    }
+
+    /// Counts a dropped packet and logs it at most once per `LOG_INTERVAL` per kind.
+    fn count_drop(&self, counter: &AtomicU64, kind: &'static str, message: &str) {
+        let total = counter.fetch_add(1, Ordering::Relaxed) + 1;
+        let now = Instant::now();
+        let mut last = lock(&self.rate_limit);
+        let due = last
+            .get(kind)
+            .is_none_or(|at| now.duration_since(*at) >= LOG_INTERVAL);
+        if due {
+            last.insert(kind, now);
+            warn!(total, "{message}");
+        }
+    }
+}
+
+/// Locks a mutex, recovering the data when a datapath thread panicked while holding it.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn sa_config(params: &EspSaParams, encap: Option<UdpEncap>) -> Result<SaConfig, String> {
+    let cipher = match params.cipher {
+        EspCipher::TripleDesCbc => Cipher::TripleDesCbc,
+        EspCipher::AesCbc { key_bits: 128 } => Cipher::AesCbc128,
+        EspCipher::AesCbc { key_bits: 192 } => Cipher::AesCbc192,
+        EspCipher::AesCbc { key_bits: 256 } => Cipher::AesCbc256,
+        EspCipher::Null => Cipher::Null,
+        other => {
+            return Err(format!(
+                "ESP cipher {other:?} is not supported by the datapath"
+            ))
+        }
+    };
+    let integrity = match params.integrity {
+        EspIntegrity::HmacMd5 => Integrity::HmacMd5_96,
+        EspIntegrity::HmacSha1 => Integrity::HmacSha1_96,
+        EspIntegrity::HmacSha2_256 => Integrity::HmacSha256_128,
+        EspIntegrity::HmacSha2_384 => Integrity::HmacSha384_192,
+        EspIntegrity::HmacSha2_512 => Integrity::HmacSha512_256,
+    };
+    let suite = Suite::new(cipher, integrity).map_err(|error| error.to_string())?;
+    let mut config = SaConfig::new(
+        params.spi,
+        suite,
+        Mode::Tunnel,
+        params.src.ip(),
+        params.dst.ip(),
+    );
+    config.udp_encap = encap;
+    Ok(config)
+}
+
+/// Source and destination of an IPv4 packet.
+fn ipv4_addresses(packet: &[u8]) -> Option<(IpAddr, IpAddr)> {
+    if packet.len() < 20 || packet[0] >> 4 != 4 {
+        return None;
+    }
+    let src = IpAddr::from([packet[12], packet[13], packet[14], packet[15]]);
+    let dst = IpAddr::from([packet[16], packet[17], packet[18], packet[19]]);
+    Some((src, dst))
+}
+
+/// True when `addr` lies in `subnet`.
+pub fn contains(subnet: &Subnet, addr: IpAddr) -> bool {
+    match (subnet.addr, addr) {
+        (IpAddr::V4(net), IpAddr::V4(addr)) => {
+            let mask = u32::MAX
+                .checked_shl(32 - u32::from(subnet.prefix_len))
+                .unwrap_or(0);
+            u32::from(net) & mask == u32::from(addr) & mask
+        }
+        (IpAddr::V6(net), IpAddr::V6(addr)) => {
+            let mask = u128::MAX
+                .checked_shl(128 - u32::from(subnet.prefix_len))
+                .unwrap_or(0);
+            u128::from(net) & mask == u128::from(addr) & mask
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subnet_contains_address() {
+        let subnet = Subnet::new("10.0.0.0".parse().unwrap(), 24).unwrap();
+        assert!(contains(&subnet, "10.0.0.105".parse().unwrap()));
+        assert!(!contains(&subnet, "10.0.1.1".parse().unwrap()));
+        let all = Subnet::new("0.0.0.0".parse().unwrap(), 0).unwrap();
+        assert!(contains(&all, "192.0.2.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn ipv4_addresses_rejects_short_packet() {
+        assert_eq!(ipv4_addresses(&[0x45; 10]), None);
+    }
+}
