@@ -1,0 +1,34 @@
+//! XFRM attribute types (`enum xfrm_attr_type_t` in `linux/xfrm.h`).
+
+pub const XFRMA_ALG_AUTH: u16 = 1;
+pub const XFRMA_ALG_CRYPT: u16 = 2;
+pub const XFRMA_ALG_COMP: u16 = 3;
+pub const XFRMA_ENCAP: u16 = 4;
+pub const XFRMA_TMPL: u16 = 5;
+pub const XFRMA_SA: u16 = 6;
+pub const XFRMA_POLICY: u16 = 7;
+pub const XFRMA_SEC_CTX: u16 = 8;
+pub const XFRMA_LTIME_VAL: u16 = 9;
+pub const XFRMA_REPLAY_VAL: u16 = 10;
+pub const XFRMA_REPLAY_THRESH: u16 = 11;
+pub const XFRMA_ETIMER_THRESH: u16 = 12;
+pub const XFRMA_SRCADDR: u16 = 13;
+pub const XFRMA_COADDR: u16 = 14;
+pub const XFRMA_LASTUSED: u16 = 15;
+pub const XFRMA_POLICY_TYPE: u16 = 16;
+pub const XFRMA_MIGRATE: u16 = 17;
+pub const XFRMA_ALG_AEAD: u16 = 18;
+pub const XFRMA_KMADDRESS: u16 = 19;
+pub const XFRMA_ALG_AUTH_TRUNC: u16 = 20;
+pub const XFRMA_MARK: u16 = 21;
+pub const XFRMA_TFCPAD: u16 = 22;
+pub const XFRMA_REPLAY_ESN_VAL: u16 = 23;
+pub const XFRMA_SA_EXTRA_FLAGS: u16 = 24;
+pub const XFRMA_PROTO: u16 = 25;
+pub const XFRMA_ADDRESS_FILTER: u16 = 26;
+pub const XFRMA_PAD: u16 = 27;
+pub const XFRMA_OFFLOAD_DEV: u16 = 28;
+pub const XFRMA_SET_MARK: u16 = 29;
+pub const XFRMA_SET_MARK_MASK: u16 = 30;
+pub const XFRMA_IF_ID: u16 = 31;
+pub const XFRMA_MTIMER_THRESH: u16 = 32;
