@@ -6,33 +6,52 @@ mod common;
 use std::time::Instant;
 
 use common::*;
-use esp::{Cipher, InboundSa, Integrity, Keys, Mode, OutboundSa, PacketBuf, SaConfig, Suite, MAX_HEADROOM};
+use esp::{
+    Cipher, InboundSa, Integrity, Keys, Mode, OutboundSa, PacketBuf, SaConfig, Suite, MAX_HEADROOM,
+};
 use serde_json::Value;
 
 fn load(path: &std::path::Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).expect("vector file is JSON")
 }
 
 fn field<'a>(case: &'a Value, name: &str) -> &'a str {
-    case[name].as_str().unwrap_or_else(|| panic!("field {name} missing in {case}"))
+    case[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("field {name} missing in {case}"))
 }
 
 /// Encapsulates `payload` with a fixed IV and sequence number and returns the ESP packet.
-fn encapsulate_fixed(config: SaConfig, keys: &Keys, seq: u64, iv: &[u8], payload: &[u8], next_header: u8) -> Vec<u8> {
+fn encapsulate_fixed(
+    config: SaConfig,
+    keys: &Keys,
+    seq: u64,
+    iv: &[u8],
+    payload: &[u8],
+    next_header: u8,
+) -> Vec<u8> {
     let now = Instant::now();
     let mut rng = <rand_chacha::ChaCha20Rng as esp::rand_core::SeedableRng>::from_seed([0; 32]);
     let mut outbound = OutboundSa::new(config, keys, now, &mut rng).unwrap();
     outbound.set_last_seq(seq - 1);
     let mut storage = storage_with(payload);
     let mut buf = PacketBuf::new(&mut storage, MAX_HEADROOM, payload.len());
-    let sent = outbound.encapsulate_payload_with_iv(now, &mut buf, next_header, iv).expect("encapsulate");
+    let sent = outbound
+        .encapsulate_payload_with_iv(now, &mut buf, next_header, iv)
+        .expect("encapsulate");
     assert_eq!(sent.seq, seq);
     storage[sent.esp].to_vec()
 }
 
 /// Decapsulates `packet` and returns the payload and Next Header.
-fn decapsulate(config: SaConfig, keys: &Keys, seq: u64, packet: &[u8]) -> Result<(Vec<u8>, u8), esp::EspError> {
+fn decapsulate(
+    config: SaConfig,
+    keys: &Keys,
+    seq: u64,
+    packet: &[u8],
+) -> Result<(Vec<u8>, u8), esp::EspError> {
     let now = Instant::now();
     let mut inbound = InboundSa::new(config, keys, now).unwrap();
     inbound.set_highest_seq(seq - 1);
@@ -60,14 +79,24 @@ fn rfc3602_esp_packets_both_directions() {
 
         // The RFC's cases are encryption-only: no ICV.
         let suite = Suite::new(Cipher::AesCbc128, Integrity::None).unwrap();
-        let config = SaConfig::new(spi, suite, Mode::Transport, v4(192, 168, 123, 3), v4(192, 168, 123, 100));
+        let config = SaConfig::new(
+            spi,
+            suite,
+            Mode::Transport,
+            v4(192, 168, 123, 3),
+            v4(192, 168, 123, 100),
+        );
         let keys = Keys::new(&key, &[]);
 
         let emitted = encapsulate_fixed(config.clone(), &keys, seq, &iv, &payload, next_header);
         assert_eq!(to_hex(&emitted), to_hex(&packet), "{name}: encapsulation");
 
         let (decrypted, nh) = decapsulate(config, &keys, seq, &packet).expect(&name);
-        assert_eq!(to_hex(&decrypted), to_hex(&payload), "{name}: decapsulation");
+        assert_eq!(
+            to_hex(&decrypted),
+            to_hex(&payload),
+            "{name}: decapsulation"
+        );
         assert_eq!(nh, next_header, "{name}: next header");
     }
 }
@@ -97,7 +126,12 @@ fn rfc3602_aes_cbc_blocks() {
         // The plaintexts are not ESP payloads, so the trailer check may fail; the decrypted
         // bytes are in place either way.
         let _ = inbound.decapsulate(Instant::now(), &mut buf);
-        assert_eq!(to_hex(&packet[8 + 16..]), to_hex(&plaintext), "RFC 3602 case {}", case["rfc3602_case"]);
+        assert_eq!(
+            to_hex(&packet[8 + 16..]),
+            to_hex(&plaintext),
+            "RFC 3602 case {}",
+            case["rfc3602_case"]
+        );
     }
 }
 
@@ -118,7 +152,11 @@ fn rfc4106_gcm_cases_both_directions() {
         let sealed = hex(field(case, "ciphertext_and_tag"));
         let esn = case["esn"].as_bool().expect("esn flag");
 
-        let cipher = if key.len() == 20 { Cipher::AesGcm16_128 } else { Cipher::AesGcm16_256 };
+        let cipher = if key.len() == 20 {
+            Cipher::AesGcm16_128
+        } else {
+            Cipher::AesGcm16_256
+        };
         let suite = Suite::new(cipher, Integrity::None).unwrap();
         let mut config = SaConfig::new(spi, suite, Mode::Transport, v4(1, 1, 1, 1), v4(2, 2, 2, 2));
         config.esn = esn;
