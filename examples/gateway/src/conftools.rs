@@ -67,6 +67,9 @@ fn report<T>(parsed: &Parsed<T>, prefix: &str) -> bool {
 
 /// `FILE:LINE: message`, the form Openswan and Libreswan print.
 fn located(diagnostic: &Diagnostic) -> String {
+    if diagnostic.line == 0 {
+        return format!("{}: {}", diagnostic.file, diagnostic.message());
+    }
     format!(
         "{}:{}: {}",
         diagnostic.file,
