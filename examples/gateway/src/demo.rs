@@ -31,6 +31,21 @@ pub struct DemoArgs {
     /// Run only the given authentication methods.
     #[arg(long, value_delimiter = ',', default_value = "psk,rsa")]
     pub auth: Vec<DemoAuth>,
+    /// Prefix of the namespace names (PREFIX-hostL, PREFIX-gwL, PREFIX-rtr, ...).
+    #[arg(long, default_value = "demo")]
+    pub prefix: String,
+    /// Phase 1 proposals written as `ike=` on both gateways (default: none, the built-in list).
+    #[arg(long, value_name = "PROPOSALS")]
+    pub ike: Option<String>,
+    /// Phase 2 proposals written as `phase2alg=` on both gateways.
+    #[arg(long, value_name = "PROPOSALS")]
+    pub esp: Option<String>,
+    /// `pfs=` on both gateways.
+    #[arg(long, value_name = "yes|no")]
+    pub pfs: Option<String>,
+    /// Write `forceencaps=yes`, so that ESP travels in UDP/4500.
+    #[arg(long)]
+    pub forceencaps: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -39,14 +54,37 @@ pub enum DemoAuth {
     Rsa,
 }
 
-/// Namespace names, with a prefix that no other user of this machine's namespaces takes.
-pub const HOST_L: &str = "demo-hostL";
-pub const GW_L: &str = "demo-gwL";
-pub const ROUTER: &str = "demo-rtr";
-pub const GW_R: &str = "demo-gwR";
-pub const HOST_R: &str = "demo-hostR";
+/// Namespace names, `PREFIX-hostL` and so on.
+#[derive(Debug, Clone)]
+struct Names {
+    host_l: String,
+    gw_l: String,
+    router: String,
+    gw_r: String,
+    host_r: String,
+}
 
-const ALL_NAMESPACES: [&str; 5] = [HOST_L, GW_L, ROUTER, GW_R, HOST_R];
+impl Names {
+    fn new(prefix: &str) -> Names {
+        Names {
+            host_l: format!("{prefix}-hostL"),
+            gw_l: format!("{prefix}-gwL"),
+            router: format!("{prefix}-rtr"),
+            gw_r: format!("{prefix}-gwR"),
+            host_r: format!("{prefix}-hostR"),
+        }
+    }
+
+    fn all(&self) -> [&str; 5] {
+        [
+            &self.host_l,
+            &self.gw_l,
+            &self.router,
+            &self.gw_r,
+            &self.host_r,
+        ]
+    }
+}
 
 const LEFT_OUTSIDE: &str = "192.0.2.1";
 const RIGHT_OUTSIDE: &str = "198.51.100.1";
@@ -73,6 +111,8 @@ pub fn run(args: &DemoArgs) -> u8 {
     let mut failed = false;
     for auth in &args.auth {
         let mut site = Demo {
+            names: Names::new(&args.prefix),
+            extra_conf: extra_conf_lines(args),
             exe: exe.clone(),
             workdir: workdir.join(format!("{auth:?}").to_lowercase()),
             daemons_started: Vec::new(),
@@ -103,6 +143,24 @@ pub fn run(args: &DemoArgs) -> u8 {
     }
 }
 
+/// The conn lines the test options ask for, indented.
+fn extra_conf_lines(args: &DemoArgs) -> String {
+    let mut lines = String::new();
+    if let Some(ike) = &args.ike {
+        lines.push_str(&format!("    ike={ike}\n"));
+    }
+    if let Some(esp) = &args.esp {
+        lines.push_str(&format!("    phase2alg={esp}\n"));
+    }
+    if let Some(pfs) = &args.pfs {
+        lines.push_str(&format!("    pfs={pfs}\n"));
+    }
+    if args.forceencaps {
+        lines.push_str("    forceencaps=yes\n");
+    }
+    lines
+}
+
 fn auth_title(auth: DemoAuth) -> &'static str {
     match auth {
         DemoAuth::Psk => "a pre-shared key",
@@ -130,14 +188,17 @@ enum DemoError {
 }
 
 struct Demo {
+    names: Names,
+    /// Conn lines from the test options (`ike=`, `phase2alg=`, `pfs=`, `forceencaps=`).
+    extra_conf: String,
     exe: PathBuf,
     workdir: PathBuf,
-    daemons_started: Vec<(&'static str, PathBuf)>,
+    daemons_started: Vec<(String, PathBuf)>,
 }
 
 /// One gateway's files.
 struct Side {
-    netns: &'static str,
+    netns: String,
     dir: PathBuf,
 }
 
@@ -167,15 +228,19 @@ impl Demo {
     fn run(&mut self, auth: DemoAuth) -> Result<(), DemoError> {
         banner("building the two sites in network namespaces");
         self.teardown_namespaces();
-        build_topology()?;
-        println!("{HOST_L} {LEFT_HOST} -> {GW_L} {LEFT_OUTSIDE} -> {ROUTER} -> {GW_R} {RIGHT_OUTSIDE} -> {HOST_R} {RIGHT_HOST}");
+        let n = self.names.clone();
+        build_topology(&n)?;
+        println!(
+            "{} {LEFT_HOST} -> {} {LEFT_OUTSIDE} -> {} -> {} {RIGHT_OUTSIDE} -> {} {RIGHT_HOST}",
+            n.host_l, n.gw_l, n.router, n.gw_r, n.host_r
+        );
 
         let left = Side {
-            netns: GW_L,
+            netns: n.gw_l.clone(),
             dir: self.workdir.join("gwL"),
         };
         let right = Side {
-            netns: GW_R,
+            netns: n.gw_r.clone(),
             dir: self.workdir.join("gwR"),
         };
         for side in [&left, &right] {
@@ -189,25 +254,27 @@ impl Demo {
 
         banner("starting both daemons (setup start)");
         for side in [&right, &left] {
-            self.gateway(side.netns, &["setup", "start"], &side.path_args())?;
-            self.daemons_started.push((side.netns, side.rundir()));
+            self.gateway(&side.netns, &["setup", "start"], &side.path_args())?;
+            self.daemons_started
+                .push((side.netns.clone(), side.rundir()));
             println!("{}: daemon started", side.netns);
         }
 
-        banner(&format!("{GW_L}# gateway auto --up net-to-net"));
+        banner(&format!("{}# gateway auto --up net-to-net", n.gw_l));
         self.gateway(
-            GW_L,
+            &n.gw_l,
             &["auto", "--up", "net-to-net"],
             &["--rundir".into(), left.rundir().display().to_string()],
         )?;
 
         banner(&format!(
-            "{HOST_L}# ping -c {PING_COUNT} {RIGHT_HOST}, capturing on the router's link to {GW_L}"
+            "{}# ping -c {PING_COUNT} {RIGHT_HOST}, capturing on the router's link to {}",
+            n.host_l, n.gw_l
         ));
         let capture_file = self.workdir.join("outside.pcap");
-        let capture = start_capture(&capture_file)?;
+        let capture = start_capture(&capture_file, &n.router)?;
         let ping = netns::output(
-            Some(HOST_L),
+            Some(&n.host_l),
             "ping",
             &["-c", PING_COUNT, "-i", "0.3", "-W", "2", RIGHT_HOST],
         );
@@ -224,9 +291,9 @@ impl Demo {
         banner("capture summary of the outside link");
         check_capture(&capture_file)?;
 
-        banner(&format!("{GW_L}# gateway auto --status"));
+        banner(&format!("{}# gateway auto --status", n.gw_l));
         self.gateway(
-            GW_L,
+            &n.gw_l,
             &["auto", "--status"],
             &["--rundir".into(), left.rundir().display().to_string()],
         )?;
@@ -236,7 +303,7 @@ impl Demo {
     /// Writes the HOWTO's PSK `net-to-net` conn and secrets line for both gateways.
     fn write_psk_files(&self, left: &Side, right: &Side) -> Result<(), DemoError> {
         banner("writing the HOWTO's net-to-net conn with authby=secret");
-        let conf = net_to_net_conf("    authby=secret\n");
+        let conf = net_to_net_conf("    authby=secret\n", &self.extra_conf);
         let secrets = format!("{LEFT_OUTSIDE} {RIGHT_OUTSIDE} : PSK \"{DEMO_PSK}\"\n");
         for side in [left, right] {
             write_file(&side.config(), &conf)?;
@@ -279,7 +346,7 @@ impl Demo {
             indent_key_line(&left_key),
             indent_key_line(&right_key)
         );
-        let conf = net_to_net_conf(&keys);
+        let conf = net_to_net_conf(&keys, &self.extra_conf);
         for side in [left, right] {
             write_file(&side.config(), &conf)?;
         }
@@ -334,7 +401,7 @@ impl Demo {
     fn teardown(&mut self) {
         for (netns, rundir) in self.daemons_started.drain(..) {
             let _ = netns::output(
-                Some(netns),
+                Some(&netns),
                 &self.exe.display().to_string(),
                 &["setup", "stop", "--rundir", &rundir.display().to_string()],
             );
@@ -343,7 +410,7 @@ impl Demo {
     }
 
     fn teardown_namespaces(&self) {
-        for name in ALL_NAMESPACES {
+        for name in self.names.all() {
             let _ = netns::output(None, "ip", &["netns", "del", name]);
         }
     }
@@ -351,7 +418,7 @@ impl Demo {
 
 /// The HOWTO's `net-to-net` conn with the demo's addresses; `auth` holds the indented lines
 /// that differ between PSK and RSA.
-fn net_to_net_conf(auth: &str) -> String {
+fn net_to_net_conf(auth: &str, extra: &str) -> String {
     format!(
         "# ipsec.conf written by `gateway demo`, after the HOWTO's net-to-net example.\n\
          config setup\n\
@@ -365,7 +432,8 @@ fn net_to_net_conf(auth: &str) -> String {
          \x20   right={RIGHT_OUTSIDE}\n\
          \x20   rightsubnet=10.0.0.0/24\n\
          \x20   rightnexthop=%defaultroute\n\
-         \x20   auto=add\n"
+         \x20   auto=add\n\
+         {extra}"
     )
 }
 
@@ -379,18 +447,18 @@ fn indent_key_line(output: &str) -> String {
     format!("    {line}")
 }
 
-fn build_topology() -> Result<(), DemoError> {
-    for name in ALL_NAMESPACES {
+fn build_topology(n: &Names) -> Result<(), DemoError> {
+    for name in n.all() {
         netns::ip(&["netns", "add", name])?;
         netns::run(Some(name), "ip", &["link", "set", "lo", "up"])?;
     }
 
     // Links: veth pairs created directly inside their namespaces.
     let links = [
-        (HOST_L, "eth0", GW_L, "in0"),
-        (GW_L, "out0", ROUTER, "toL"),
-        (ROUTER, "toR", GW_R, "out0"),
-        (GW_R, "in0", HOST_R, "eth0"),
+        (&n.host_l, "eth0", &n.gw_l, "in0"),
+        (&n.gw_l, "out0", &n.router, "toL"),
+        (&n.router, "toR", &n.gw_r, "out0"),
+        (&n.gw_r, "in0", &n.host_r, "eth0"),
     ];
     for (a, a_if, b, b_if) in links {
         netns::run(
@@ -405,14 +473,14 @@ fn build_topology() -> Result<(), DemoError> {
     }
 
     let addresses = [
-        (HOST_L, "eth0", "172.16.1.1/24"),
-        (GW_L, "in0", "172.16.1.254/24"),
-        (GW_L, "out0", "192.0.2.1/24"),
-        (ROUTER, "toL", "192.0.2.254/24"),
-        (ROUTER, "toR", "198.51.100.254/24"),
-        (GW_R, "out0", "198.51.100.1/24"),
-        (GW_R, "in0", "10.0.0.1/24"),
-        (HOST_R, "eth0", "10.0.0.105/24"),
+        (&n.host_l, "eth0", "172.16.1.1/24"),
+        (&n.gw_l, "in0", "172.16.1.254/24"),
+        (&n.gw_l, "out0", "192.0.2.1/24"),
+        (&n.router, "toL", "192.0.2.254/24"),
+        (&n.router, "toR", "198.51.100.254/24"),
+        (&n.gw_r, "out0", "198.51.100.1/24"),
+        (&n.gw_r, "in0", "10.0.0.1/24"),
+        (&n.host_r, "eth0", "10.0.0.105/24"),
     ];
     for (name, interface, address) in addresses {
         netns::run(
@@ -423,10 +491,10 @@ fn build_topology() -> Result<(), DemoError> {
     }
 
     let routes = [
-        (HOST_L, "172.16.1.254"),
-        (GW_L, "192.0.2.254"),
-        (GW_R, "198.51.100.254"),
-        (HOST_R, "10.0.0.1"),
+        (&n.host_l, "172.16.1.254"),
+        (&n.gw_l, "192.0.2.254"),
+        (&n.gw_r, "198.51.100.254"),
+        (&n.host_r, "10.0.0.1"),
     ];
     for (name, gateway) in routes {
         netns::run(
@@ -435,16 +503,16 @@ fn build_topology() -> Result<(), DemoError> {
             &["route", "add", "default", "via", gateway],
         )?;
     }
-    for name in [GW_L, ROUTER, GW_R] {
+    for name in [&n.gw_l, &n.router, &n.gw_r] {
         netns::run(Some(name), "sysctl", &["-qw", "net.ipv4.ip_forward=1"])?;
     }
     Ok(())
 }
 
-fn start_capture(file: &Path) -> Result<Child, DemoError> {
+fn start_capture(file: &Path, router: &str) -> Result<Child, DemoError> {
     let file = file.display().to_string();
     let child = netns::command(
-        Some(ROUTER),
+        Some(router),
         "tcpdump",
         &[
             "-i",
