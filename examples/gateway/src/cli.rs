@@ -6,7 +6,7 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use std::process::ExitCode;
 
-use crate::{conftools, control, daemon, demo, verify};
+use crate::{conftools, control, daemon, demo, keytools, verify};
 
 /// Openswan-compatible IKEv1 site-to-site VPN gateway.
 #[derive(Debug, Parser)]
@@ -26,6 +26,12 @@ pub enum Command {
     Whack(WhackArgs),
     /// Check that the system can run the gateway, printing [OK]/[N/A]/[FAILED] per check.
     Verify(verify::VerifyArgs),
+    /// Generate an RSA key for ipsec.secrets.
+    Rsasigkey(keytools::RsasigkeyArgs),
+    /// Print this host's public key as a `leftrsasigkey=`/`rightrsasigkey=` line.
+    Showhostkey(keytools::ShowhostkeyArgs),
+    /// Print random bits, e.g. for a pre-shared key.
+    Ranbits(keytools::RanbitsArgs),
     /// Print ipsec.conf in canonical form.
     Readwriteconf(conftools::ReadwriteconfArgs),
     /// Check ipsec.conf (`addconn --checkconfig`).
@@ -147,6 +153,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Auto(args) => run_auto(args),
         Command::Whack(args) => control::run_client(&args.paths, control::Request::Status),
         Command::Verify(args) => verify::run(&args),
+        Command::Rsasigkey(args) => return keytools::rsasigkey(&args),
+        Command::Showhostkey(args) => return keytools::showhostkey(&args),
+        Command::Ranbits(args) => return keytools::ranbits(&args),
         Command::Readwriteconf(args) => return conftools::readwriteconf(&args),
         Command::Addconn(args) => return conftools::addconn(&args),
         Command::Demo(args) => demo::run(&args),

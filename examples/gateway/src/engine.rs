@@ -82,7 +82,7 @@ fn load_conns(config_path: &Path, secrets_path: &Path) -> Result<Vec<ConnSpec>, 
         if conn.auto == Auto::Ignore {
             continue;
         }
-        conns.push(settings::conn_spec(conn, &config, &secrets)?);
+        conns.push(settings::conn_spec(conn, &config, &secrets, secrets_path)?);
     }
     Ok(conns)
 }
@@ -461,7 +461,7 @@ impl Engine {
             reply.line(&format!("021 attempt to redefine connection \"{name}\""));
             return EXIT_FAILURE;
         }
-        let spec = match settings::conn_spec(conn, &config, &secrets) {
+        let spec = match settings::conn_spec(conn, &config, &secrets, &self.secrets_path) {
             Ok(spec) => spec,
             Err(message) => {
                 reply.line(&format!("021 {message}"));

@@ -54,7 +54,12 @@ pub fn load(config_path: &Path, secrets_path: &Path) -> Result<(Config, Secrets)
 
 /// Builds the engine connection of `conn`; `None` (with the reason) when neither end's
 /// address is assigned to this host.
-pub fn conn_spec(conn: &Conn, config: &Config, secrets: &Secrets) -> Result<ConnSpec, String> {
+pub fn conn_spec(
+    conn: &Conn,
+    config: &Config,
+    secrets: &Secrets,
+    secrets_path: &Path,
+) -> Result<ConnSpec, String> {
     let name = &conn.name;
     let left = host_addr(conn.left.host.as_ref(), name, "left")?;
     let right = host_addr(conn.right.host.as_ref(), name, "right")?;
@@ -92,7 +97,14 @@ pub fn conn_spec(conn: &Conn, config: &Config, secrets: &Secrets) -> Result<Conn
                 })?;
             Auth::psk(psk.expose())
         }
-        AuthBy::RsaSig => rsa_auth(name, secrets, &local_id, &remote_id, remote_end)?,
+        AuthBy::RsaSig => rsa_auth(
+            name,
+            secrets,
+            &local_id,
+            &remote_id,
+            remote_end,
+            secrets_path,
+        )?,
         AuthBy::Never => return Err(format!("conn \"{name}\": authby=never is not supported")),
     };
 
@@ -163,17 +175,59 @@ pub fn conn_spec(conn: &Conn, config: &Config, secrets: &Secrets) -> Result<Conn
     })
 }
 
+/// Our RSA private key from the secrets (the entry for our id, else the default `: RSA`
+/// entry) and the peer's public key from its `rsasigkey=`.
 fn rsa_auth(
     name: &str,
-    _secrets: &Secrets,
-    _local_id: &Id,
-    _remote_id: &Id,
-    _remote_end: &ipsec_conf::End,
+    secrets: &Secrets,
+    local_id: &Id,
+    remote_id: &Id,
+    remote_end: &ipsec_conf::End,
+    secrets_path: &Path,
 ) -> Result<Auth, String> {
-    // TODO: RSA signature authentication, once the engine takes RSA credentials.
-    Err(format!(
-        "conn \"{name}\": authby=rsasig is not supported yet; use authby=secret"
-    ))
+    let remote_key = match &remote_end.rsasigkey {
+        Some(ipsec_conf::RsaSigKey::Key(text)) => {
+            text.parse::<keystore::PublicKey>().map_err(|error| {
+                format!("conn \"{name}\": the peer's rsasigkey is invalid: {error}")
+            })?
+        }
+        Some(other) => {
+            return Err(format!(
+                "conn \"{name}\": rsasigkey={other} is not supported; give the key as 0s..."
+            ))
+        }
+        None => return Err(format!("conn \"{name}\": the peer's rsasigkey= is missing")),
+    };
+
+    let secret = secrets.rsa(local_id, remote_id).ok_or_else(|| {
+        format!("conn \"{name}\": no RSA private key in the secrets file for {local_id}")
+    })?;
+    let local_key = match secret {
+        ipsec_conf::RsaSecret::Block(_) => {
+            let text = secret
+                .block_text()
+                .unwrap_or_else(|| ipsec_conf::SecretString::new(String::new()));
+            let block = keystore::RsaBlock::parse(text.expose()).map_err(|error| {
+                format!("conn \"{name}\": RSA key in the secrets file: {error}")
+            })?;
+            block.private().cloned().ok_or_else(|| {
+                format!("conn \"{name}\": the RSA key refers to an NSS database, which is not supported")
+            })?
+        }
+        ipsec_conf::RsaSecret::File { path, passphrase } => {
+            let private_dir = secrets_path
+                .parent()
+                .unwrap_or(Path::new("/etc"))
+                .join("ipsec.d/private");
+            let file = keystore::resolve_key_file(path, &private_dir);
+            keystore::load_private_key_file(&file, passphrase.as_ref().map(|p| p.expose()))
+                .map_err(|error| format!("conn \"{name}\": {}: {error}", file.display()))?
+        }
+    };
+    Ok(Auth::Rsa {
+        local: local_key,
+        remote: remote_key,
+    })
 }
 
 fn host_addr(host: Option<&Host>, name: &str, end: &str) -> Result<IpAddr, String> {
