@@ -23,7 +23,10 @@ struct InPayload(Option<PayloadType>);
 impl core::fmt::Display for InPayload {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self.0 {
-            Some(payload) => write!(f, " in {payload} payload ({})", payload.0),
+            Some(payload) if payload.name().is_some() => {
+                write!(f, " in {payload} payload ({})", payload.0)
+            }
+            Some(payload) => write!(f, " in payload of type {}", payload.0),
             None => f.write_str(" in ISAKMP header"),
         }
     }
@@ -66,6 +69,12 @@ pub enum ParseErrorKind {
     /// The proposal's transform count disagrees with the transforms found in it.
     #[error("proposal declares {declared} transforms but contains {found}")]
     TransformCountMismatch { declared: u8, found: usize },
+    /// A payload that the exchange type does not allow there (see [`crate::check_payloads`]).
+    #[error("unexpected payload in {exchange} exchange: {reason}")]
+    UnexpectedPayload {
+        exchange: crate::ExchangeType,
+        reason: &'static str,
+    },
     /// [`crate::Message::parse`] was given a message with the Encryption flag set.
     #[error("message is encrypted (E flag set): use EncryptedMessage::parse")]
     Encrypted,

@@ -24,6 +24,8 @@
 //! - [`emit_payloads`] encodes a chain without a header (the plaintext to encrypt, or the bytes
 //!   of a Quick Mode HASH), and [`Payload::body_to_vec`] one body without its generic header (the
 //!   `SAi_b` and `IDii_b` of RFC 2409 5).
+//! - [`Message::check`] and [`check_payloads`] apply the per-exchange payload rules of RFC 2408
+//!   and RFC 2409 (which payloads, in which order) that a receiver enforces after parsing.
 //! - [`split_udp4500`] separates IKE (after the [`NON_ESP_MARKER`]), ESP and NAT-keepalives on
 //!   UDP port 4500.
 //!
@@ -64,6 +66,7 @@ mod limits;
 mod natt;
 mod parse;
 mod types;
+mod validate;
 
 pub use emit::emit_payloads;
 pub use enums::*;
@@ -74,3 +77,4 @@ pub use limits::{
 pub use natt::{split_udp4500, with_non_esp_marker, Udp4500Payload, NAT_KEEPALIVE, NON_ESP_MARKER};
 pub use parse::{parse_payload_chain, parse_payload_chain_with_padding, IsakmpMessage};
 pub use types::*;
+pub use validate::check_payloads;

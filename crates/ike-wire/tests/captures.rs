@@ -65,10 +65,13 @@ fn ike_messages(path: &Path) -> Vec<(usize, Vec<u8>)> {
     messages
 }
 
-/// Parses and re-emits one message, returning a description of the failure.
+/// Parses, checks and re-emits one message, returning a description of the failure.
 fn round_trip(bytes: &[u8]) -> Result<(), String> {
     let emitted = match IsakmpMessage::parse(bytes).map_err(|e| e.to_string())? {
-        IsakmpMessage::Plain(message) => message.to_vec().map_err(|e| e.to_string())?,
+        IsakmpMessage::Plain(message) => {
+            message.check().map_err(|e| e.to_string())?;
+            message.to_vec().map_err(|e| e.to_string())?
+        }
         IsakmpMessage::Encrypted(message) => {
             let mut emitted = message.header.to_bytes().to_vec();
             emitted.extend_from_slice(message.body);
