@@ -169,10 +169,7 @@ pub(crate) fn parse_group(text: &str) -> Result<u16, String> {
 /// Returns the name, the key length and how many tokens were consumed.
 fn split_cipher<'a>(tokens: &[&'a str]) -> Result<(&'a str, Option<u16>, usize), String> {
     let first = tokens[0];
-    let digits_at = first
-        .rfind(|c: char| !c.is_ascii_digit())
-        .map(|i| i + 1)
-        .unwrap_or(0);
+    let digits_at = first.trim_end_matches(|c: char| c.is_ascii_digit()).len();
     let (name, key_len) = if first == "3des" || digits_at == first.len() || digits_at == 0 {
         (first, None)
     } else {

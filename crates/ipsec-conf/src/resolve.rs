@@ -54,6 +54,9 @@ impl SectionData {
 
 struct Resolver {
     diagnostics: Vec<Diagnostic>,
+    /// Cycles already reported, by their sorted members, so that a cycle through three conns
+    /// is reported once and not from each of them.
+    also_cycles: std::collections::HashSet<Vec<String>>,
 }
 
 /// The canonical name of an Openswan keyword, with aliases folded (`keylife` is
@@ -82,6 +85,7 @@ fn swap_side(key: &str) -> String {
 pub(crate) fn resolve(raw: RawConfig) -> (Config, Vec<Diagnostic>) {
     let mut resolver = Resolver {
         diagnostics: raw.diagnostics,
+        also_cycles: Default::default(),
     };
     let mut setup = SectionData::default();
     let mut default = SectionData::default();
@@ -304,6 +308,11 @@ impl Resolver {
         for also in &data.also {
             if let Some(start) = stack.iter().position(|name| *name == also.target) {
                 let mut chain = stack[start..].to_vec();
+                let mut members = chain.clone();
+                members.sort();
+                if !self.also_cycles.insert(members) {
+                    continue;
+                }
                 chain.push(also.target.clone());
                 self.push(
                     &also.loc,
