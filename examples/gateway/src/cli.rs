@@ -100,6 +100,10 @@ pub struct SetupArgs {
     /// Write Wireshark's `ikev1_decryption_table` and `esp_sa` files into DIR as SAs come up.
     #[arg(long, value_name = "DIR")]
     pub wireshark_keys: Option<PathBuf>,
+    /// Seconds before the first retransmission of an unanswered IKE message; each further one
+    /// doubles it. Openswan waits 10 s; tests use less.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub retransmit_interval: u64,
     #[command(flatten)]
     pub paths: Paths,
 }

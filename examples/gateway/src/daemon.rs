@@ -110,6 +110,9 @@ fn start_background(args: &SetupArgs) -> u8 {
         .arg(&args.paths.rundir)
         .arg("--datapath")
         .arg(format!("{:?}", args.datapath).to_lowercase());
+    command
+        .arg("--retransmit-interval")
+        .arg(args.retransmit_interval.to_string());
     if let Some(dir) = &args.wireshark_keys {
         command.arg("--wireshark-keys").arg(dir);
     }

@@ -307,7 +307,7 @@ impl Demo {
         let secrets = format!("{LEFT_OUTSIDE} {RIGHT_OUTSIDE} : PSK \"{DEMO_PSK}\"\n");
         for side in [left, right] {
             write_file(&side.config(), &conf)?;
-            write_file(&side.secrets(), &secrets)?;
+            write_secrets(&side.secrets(), &secrets)?;
         }
         print!("{conf}");
         Ok(())
@@ -320,7 +320,7 @@ impl Demo {
         for side in [left, right] {
             let key = self.gateway_output(None, &["rsasigkey", "--verbose", "2048"], &[])?;
             write_file(&side.dir.join("keys.tmp"), &key)?;
-            write_file(&side.secrets(), &format!(": RSA {{\n{key}\t}}\n"))?;
+            write_secrets(&side.secrets(), &format!(": RSA {{\n{key}\t}}\n"))?;
             println!(
                 "{}: key written to {}",
                 side.netns,
@@ -587,6 +587,17 @@ fn create_dir(path: &Path) -> Result<(), DemoError> {
 
 fn write_file(path: &Path, text: &str) -> Result<(), DemoError> {
     fs::write(path, text).map_err(|error| DemoError::File {
+        path: path.to_path_buf(),
+        error,
+    })
+}
+
+/// Writes a secrets file readable by its owner only, as Openswan expects.
+fn write_secrets(path: &Path, text: &str) -> Result<(), DemoError> {
+    use std::os::unix::fs::PermissionsExt;
+
+    write_file(path, text)?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(|error| DemoError::File {
         path: path.to_path_buf(),
         error,
     })

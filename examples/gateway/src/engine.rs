@@ -55,6 +55,7 @@ pub enum Input {
 /// Everything read from the files, checked before the daemon binds anything.
 pub struct Settings {
     pub conns: Vec<ConnSpec>,
+    pub retransmit_interval: Duration,
     pub config_path: std::path::PathBuf,
     pub secrets_path: std::path::PathBuf,
 }
@@ -68,6 +69,7 @@ impl Settings {
         }
         Ok(Settings {
             conns,
+            retransmit_interval: Duration::from_secs(args.retransmit_interval.max(1)),
             config_path: args.paths.config.clone(),
             secrets_path: args.paths.secrets.clone(),
         })
@@ -112,7 +114,9 @@ impl Engine {
     pub fn start(settings: Settings, inputs: Sender<Input>) -> Result<Engine, String> {
         let datapath = Datapath::open()?;
         let rng = Box::new(rand::rngs::StdRng::from_entropy());
-        let endpoint = Endpoint::new(EndpointConfig::default(), rng);
+        let mut endpoint_config = EndpointConfig::default();
+        endpoint_config.retransmit_interval = settings.retransmit_interval;
+        let endpoint = Endpoint::new(endpoint_config, rng);
         let mut engine = Engine {
             endpoint,
             conns: Vec::new(),
