@@ -45,5 +45,8 @@ pub use secrets::{
     format_rsa_block, format_rsa_block_body, BlockHeader, RsaBlock, RsaSecret, MAX_BLOCK_TEXT_LEN,
 };
 
+/// Re-exported because secret text such as [`format_rsa_block`]'s output comes wrapped in it.
+pub use zeroize::Zeroizing;
+
 /// Re-exported so callers can pass `&mut OsRng` to [`generate`] without naming `rand_core`.
 pub use rand_core::OsRng;
