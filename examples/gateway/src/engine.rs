@@ -25,6 +25,7 @@ use crate::control::{Reply, Request};
 use crate::datapath::Datapath;
 use crate::settings::{self, ConnSpec, IKE_PORT};
 use crate::status;
+use crate::wireshark::KeyExport;
 
 /// Longest wait of the loop when the engine has no timer armed.
 const IDLE_WAIT: Duration = Duration::from_secs(60);
@@ -55,6 +56,7 @@ pub enum Input {
 /// Everything read from the files, checked before the daemon binds anything.
 pub struct Settings {
     pub conns: Vec<ConnSpec>,
+    pub wireshark_keys: Option<std::path::PathBuf>,
     pub retransmit_interval: Duration,
     pub config_path: std::path::PathBuf,
     pub secrets_path: std::path::PathBuf,
@@ -69,6 +71,7 @@ impl Settings {
         }
         Ok(Settings {
             conns,
+            wireshark_keys: args.wireshark_keys.clone(),
             retransmit_interval: Duration::from_secs(args.retransmit_interval.max(1)),
             config_path: args.paths.config.clone(),
             secrets_path: args.paths.secrets.clone(),
@@ -106,12 +109,18 @@ pub struct Engine {
     inputs: Sender<Input>,
     waiters: Vec<UpWaiter>,
     started: Instant,
+    key_export: Option<KeyExport>,
 }
 
 impl Engine {
     /// Binds the sockets, opens the datapath and loads every conn; `auto=start` conns are
     /// initiated when the loop runs.
     pub fn start(settings: Settings, inputs: Sender<Input>) -> Result<Engine, String> {
+        let key_export = settings
+            .wireshark_keys
+            .as_deref()
+            .map(KeyExport::new)
+            .transpose()?;
         let datapath = Datapath::open()?;
         let rng = Box::new(rand::rngs::StdRng::from_entropy());
         let mut endpoint_config = EndpointConfig::default();
@@ -127,6 +136,7 @@ impl Engine {
             inputs,
             waiters: Vec::new(),
             started: Instant::now(),
+            key_export,
         };
         for conn in settings.conns {
             engine.add_conn(conn)?;
@@ -282,7 +292,15 @@ impl Engine {
                     waiter.last_code = line.code;
                 }
             }
+            Event::IsakmpSaEstablished { .. } => {
+                if let Some(export) = &self.key_export {
+                    export.write_ikev1_table(&self.endpoint.ikev1_decryption_table());
+                }
+            }
             Event::IpsecSaEstablished(child) => {
+                if let Some(export) = &self.key_export {
+                    export.append_esp_sas([&child.outbound, &child.inbound]);
+                }
                 if let Err(message) = self.datapath.install(&child) {
                     error!(conn = %child.conn, serial = child.serial, "{message}");
                 }

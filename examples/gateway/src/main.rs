@@ -19,6 +19,7 @@ mod settings;
 mod status;
 mod tun;
 mod verify;
+mod wireshark;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -128,10 +128,10 @@ pub fn conn_spec(
         esp_pfs_group = group;
     }
     config_out.pfs = conn.pfs;
-    config_out.pfs_group = match &conn.pfsgroup {
-        Some(text) => Some(
-            dh_group(text)
-                .ok_or_else(|| format!("conn \"{name}\": pfsgroup={text} is not supported"))?,
+    config_out.pfs_group = match conn.pfsgroup {
+        Some(group) => Some(
+            DhGroupId::from_number(group.0)
+                .ok_or_else(|| format!("conn \"{name}\": pfsgroup={group} is not supported"))?,
         ),
         None => esp_pfs_group,
     };
