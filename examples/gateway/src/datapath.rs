@@ -43,6 +43,8 @@ const LOG_INTERVAL: Duration = Duration::from_secs(10);
 /// Counts of packets the datapath dropped, shown by `auto --status`.
 #[derive(Debug, Default)]
 pub struct DropCounters {
+    /// IKE datagrams that do not parse as ISAKMP, dropped before the engine.
+    pub ike_malformed: AtomicU64,
     pub no_outbound_sa: AtomicU64,
     pub unknown_spi: AtomicU64,
     pub esp_rejected: AtomicU64,
@@ -397,7 +399,7 @@ impl Datapath {
     }
 
     /// Counts a dropped packet and logs it at most once per `LOG_INTERVAL` per kind.
-    fn count_drop(&self, counter: &AtomicU64, kind: &'static str, message: &str) {
+    pub fn count_drop(&self, counter: &AtomicU64, kind: &'static str, message: &str) {
         let total = counter.fetch_add(1, Ordering::Relaxed) + 1;
         let now = Instant::now();
         let mut last = lock(&self.rate_limit);

@@ -228,7 +228,11 @@ impl Engine {
                     local,
                     remote,
                     bytes,
-                }) => self.endpoint.handle(now, local, remote, &bytes),
+                }) => {
+                    if self.is_well_formed(local, remote, &bytes) {
+                        self.endpoint.handle(now, local, remote, &bytes);
+                    }
+                }
                 Some(Input::Control { request, reply }) => {
                     let stop = self.handle_control(request, reply);
                     if stop {
@@ -245,6 +249,31 @@ impl Engine {
                 self.endpoint.handle_timeout(Instant::now());
             }
             self.drain();
+        }
+    }
+
+    /// Checks that a datagram parses as ISAKMP (after the non-ESP marker on port 4500); counts
+    /// and logs, rate-limited, the ones that do not, so that junk never reaches the engine.
+    fn is_well_formed(&self, local: SocketAddr, remote: SocketAddr, datagram: &[u8]) -> bool {
+        let ike = if local.port() == NAT_T_PORT {
+            match datagram.strip_prefix(&ike_wire::NON_ESP_MARKER[..]) {
+                Some(ike) => ike,
+                None => datagram,
+            }
+        } else {
+            datagram
+        };
+        match ike_wire::IsakmpMessage::parse(ike) {
+            Ok(_) => true,
+            Err(error) => {
+                debug!(%local, %remote, %error, "malformed IKE datagram");
+                self.datapath.count_drop(
+                    &self.datapath.drops.ike_malformed,
+                    "ike_malformed",
+                    &format!("malformed IKE datagram from {remote} dropped: {error}"),
+                );
+                false
+            }
         }
     }
 

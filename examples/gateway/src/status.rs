@@ -113,13 +113,14 @@ pub fn render(
     let load =
         |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
     line(&format!(
-        "stats datapath: up {}s; dropped: no SA {}, unknown SPI {}, ESP rejected {}, outside selectors {}, malformed {}",
-        now.saturating_duration_since(started).as_secs(),
+        "stats dropped: malformed IKE {}, no SA {}, unknown SPI {}, ESP rejected {}, outside selectors {}, malformed IP {}; up {}s",
+        load(&drops.ike_malformed),
         load(&drops.no_outbound_sa),
         load(&drops.unknown_spi),
         load(&drops.esp_rejected),
         load(&drops.selector_mismatch),
         load(&drops.malformed),
+        now.saturating_duration_since(started).as_secs(),
     ));
     line(" ");
 
