@@ -43,7 +43,7 @@ impl BlockField {
         BlockField::CkaidNss,
     ];
 
-    /// The name as written in the block, without the colon.
+    /// Returns the name as written in the block, without the colon.
     pub fn name(self) -> &'static str {
         match self {
             BlockField::Pubkey => "#pubkey",
@@ -167,7 +167,7 @@ pub enum KeyError {
     /// The public exponent is even, smaller than 3, or not smaller than the modulus.
     #[error("invalid public exponent: {reason}")]
     PublicExponent {
-        /// What is wrong with it.
+        /// The problem found.
         reason: &'static str,
     },
     /// The `rsa` crate rejected the key (after this crate's own checks passed).
@@ -220,7 +220,7 @@ pub enum SecretsError {
         line: usize,
         /// The field.
         field: BlockField,
-        /// Why the value did not decode.
+        /// The decoding error.
         #[source]
         source: Rfc3110Error,
     },
@@ -239,7 +239,7 @@ pub enum SecretsError {
     Structure {
         /// Line number.
         line: usize,
-        /// What was expected there.
+        /// The expected text.
         expected: &'static str,
     },
     /// The text is longer than [`crate::MAX_BLOCK_TEXT_LEN`].
@@ -268,7 +268,7 @@ pub enum PemError {
     /// The data is neither PKCS#1 nor PKCS#8 (or SubjectPublicKeyInfo), in PEM or DER.
     #[error("invalid {format}: {reason}")]
     Format {
-        /// What was tried, such as `PKCS#8 PEM`.
+        /// The format tried, such as `PKCS#8 PEM`.
         format: &'static str,
         /// The decoder's message.
         reason: String,
@@ -279,10 +279,11 @@ pub enum PemError {
         /// The label found.
         label: String,
     },
-    /// The key is encrypted (a passphrase was given or the PEM says so); not supported yet.
+    /// The key is encrypted (a passphrase was given or the PEM is marked so), which is not
+    /// supported yet.
     #[error("encrypted private keys are not supported: {detail}")]
     Encrypted {
-        /// What marked the key as encrypted.
+        /// The marker that showed the key is encrypted.
         detail: &'static str,
     },
     /// The key decoded but is unusable.

@@ -109,12 +109,12 @@ impl PublicKey {
         format!("{STRONGSWAN_DNS_PREFIX}{}", self.to_rfc3110_0s())
     }
 
-    /// The modulus n, big-endian without leading zeros.
+    /// Returns the modulus n, big-endian without leading zeros.
     pub fn modulus(&self) -> Vec<u8> {
         self.n.to_bytes_be()
     }
 
-    /// The public exponent e, big-endian without leading zeros.
+    /// Returns the public exponent e, big-endian without leading zeros.
     pub fn exponent(&self) -> Vec<u8> {
         self.e.to_bytes_be()
     }
@@ -129,20 +129,20 @@ impl PublicKey {
         self.n.bits().div_ceil(8)
     }
 
-    /// The key id Openswan and Libreswan print (`AQO...` for e=3, `AwEAA...` for e=65537): the
+    /// Returns the key id that Openswan and Libreswan print (`AQO...` for e=3, `AwEAA...` for e=65537): the
     /// first nine characters of the base64 RFC 3110 blob.
     pub fn keyid(&self) -> String {
         let text = self.to_rfc3110_0s();
         text[2..].chars().take(KEYID_LEN).collect()
     }
 
-    /// Libreswan's CKAID: SHA-1 of the modulus (big-endian, no leading zeros), as NSS computes
+    /// Computes Libreswan's CKAID: SHA-1 of the modulus (big-endian, no leading zeros), as NSS computes
     /// `CKA_ID`.
     pub fn ckaid(&self) -> [u8; 20] {
         Sha1::digest(self.n.to_bytes_be()).into()
     }
 
-    /// The CKAID as the 40 lower-case hex digits Libreswan prints.
+    /// Returns the CKAID as the 40 lower-case hex digits Libreswan prints.
     pub fn ckaid_hex(&self) -> String {
         self.ckaid()
             .iter()
@@ -181,7 +181,7 @@ impl PublicKey {
         }
     }
 
-    /// The key as the `rsa` crate's type, for its PEM/DER encoders.
+    /// Converts the key to the `rsa` crate's type, for its PEM/DER encoders.
     pub(crate) fn to_rsa(&self) -> RsaPublicKey {
         RsaPublicKey::new_unchecked(self.n.clone(), self.e.clone())
     }
@@ -241,7 +241,7 @@ impl PrivateKey {
         })
     }
 
-    /// The public half.
+    /// Returns the public half.
     pub fn public(&self) -> PublicKey {
         PublicKey {
             n: self.inner.n().clone(),
@@ -274,7 +274,7 @@ impl PrivateKey {
         self.inner.d()
     }
 
-    /// The primes (p, q) in the order the key holds them.
+    /// Returns the primes (p, q) in the key's order.
     pub(crate) fn primes(&self) -> (&BigUint, &BigUint) {
         let primes = self.inner.primes();
         (&primes[0], &primes[1])

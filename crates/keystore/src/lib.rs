@@ -1,7 +1,7 @@
 //! RSA keys in Openswan's formats, the key ids Openswan and Libreswan print, and IKEv1 RSA
 //! signatures.
 //!
-//! - [`PublicKey`]: RFC 3110 keys as `leftrsasigkey=` holds them, `0s` (base64) or `0x` (hex),
+//! - [`PublicKey`]: RFC 3110 keys in the form `leftrsasigkey=` takes, `0s` (base64) or `0x` (hex),
 //!   one- and three-octet exponent lengths, both directions, and strongSwan's `dns:0s...`
 //!   spelling ([`PublicKey::to_strongswan_dns`]); PEM/DER (SubjectPublicKeyInfo, PKCS#1);
 //!   [`PublicKey::keyid`] (`AQO...`) and [`PublicKey::ckaid`]; [`PublicKey::ikev1_verify`].

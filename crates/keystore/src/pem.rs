@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 use crate::error::PemError;
 use crate::key::{PrivateKey, PublicKey};
 
-/// Where Openswan looks for a key file named by a relative path in `: RSA file`.
+/// Directory in which Openswan looks up a relative key file name of `: RSA file`.
 pub const DEFAULT_PRIVATE_KEY_DIR: &str = "/etc/ipsec.d/private";
 
 /// Maximum size of a key file read from disk; a 16384-bit PKCS#8 PEM is under 13 KiB.

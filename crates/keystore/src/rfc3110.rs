@@ -1,8 +1,8 @@
 //! RFC 3110 key blobs and Openswan's `0s`/`0x` text forms.
 //!
-//! RFC 3110 section 2 lays out an RSA public key as: the exponent length (one octet, or a zero
-//! octet followed by two octets when the exponent is longer than 255 octets), the exponent, then
-//! the modulus, all big-endian and without leading zero octets. Openswan writes the blob in
+//! RFC 3110 section 2 lays out an RSA public key in three parts, all big-endian and without
+//! leading zero octets. The exponent length comes first: one octet, or a zero octet followed by
+//! two octets when the exponent is longer than 255 octets. The exponent and the modulus follow. Openswan writes the blob in
 //! `ipsec.conf` as `0s` + base64 or `0x` + hex; strongSwan reads it as `dns:0s...`.
 
 use base64::engine::general_purpose::STANDARD;

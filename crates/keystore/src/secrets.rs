@@ -98,7 +98,7 @@ impl RsaBlock {
         fields.check()
     }
 
-    /// The public key.
+    /// Returns the public key.
     pub fn public(&self) -> PublicKey {
         match &self.secret {
             RsaSecret::Private(key) => key.public(),
@@ -106,7 +106,7 @@ impl RsaBlock {
         }
     }
 
-    /// The private key, unless the block only refers to an NSS database.
+    /// Returns the private key, unless the block only refers to an NSS database.
     pub fn private(&self) -> Option<&PrivateKey> {
         match &self.secret {
             RsaSecret::Private(key) => Some(key),

@@ -3,7 +3,7 @@
 use keystore::{PublicKey, RsaBlock};
 use proptest::prelude::*;
 
-/// An odd modulus of 64 to 400 bytes with a non-zero top byte, and an odd exponent of at least
+/// Generates an odd modulus of 64 to 400 bytes with a non-zero top byte, and an odd exponent of at least
 /// 3 that is shorter than the modulus (up to 300 bytes, so three-octet lengths occur).
 fn key_numbers() -> impl Strategy<Value = (Vec<u8>, Vec<u8>)> {
     (64usize..=400).prop_flat_map(|modulus_len| {

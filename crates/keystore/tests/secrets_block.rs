@@ -8,7 +8,7 @@ use keystore::{
     BlockField, OsRng, PemError, PrivateKey, RsaBlock, RsaSecret, SecretsError,
 };
 
-/// One 1024-bit key shared by the tests, because generation is the slow part.
+/// Returns one 1024-bit key shared by the tests, because generation is the slow part.
 fn test_key() -> &'static PrivateKey {
     static KEY: OnceLock<PrivateKey> = OnceLock::new();
     KEY.get_or_init(|| generate(1024, &mut OsRng).unwrap())
