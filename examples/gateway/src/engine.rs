@@ -228,11 +228,7 @@ impl Engine {
                     local,
                     remote,
                     bytes,
-                }) => {
-                    if self.is_well_formed(local, remote, &bytes) {
-                        self.endpoint.handle(now, local, remote, &bytes);
-                    }
-                }
+                }) => self.handle_datagram(now, local, remote, &bytes),
                 Some(Input::Control { request, reply }) => {
                     let stop = self.handle_control(request, reply);
                     if stop {
@@ -249,6 +245,19 @@ impl Engine {
                 self.endpoint.handle_timeout(Instant::now());
             }
             self.drain();
+        }
+    }
+
+    /// Passes a received IKE datagram to the engine unless it is malformed.
+    fn handle_datagram(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        bytes: &[u8],
+    ) {
+        if self.is_well_formed(local, remote, bytes) {
+            self.endpoint.handle(now, local, remote, bytes);
         }
     }
 
