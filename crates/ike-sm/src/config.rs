@@ -149,6 +149,14 @@ impl ConnectionConfig {
 pub enum Auth {
     /// Pre-shared key (`authby=secret`), the bytes between the quotes in `ipsec.secrets`.
     Psk(Zeroizing<Vec<u8>>),
+    /// RSA signatures (`authby=rsasig`) with raw keys: our private key (`: RSA {...}` in
+    /// `ipsec.secrets`) and the peer's public key (`rightrsasigkey=`).
+    Rsa {
+        /// Our private key.
+        local: keystore::PrivateKey,
+        /// The peer's public key.
+        remote: keystore::PublicKey,
+    },
 }
 
 impl Auth {
@@ -162,6 +170,9 @@ impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Auth::Psk(_) => f.write_str("Psk(<redacted>)"),
+            Auth::Rsa { remote, .. } => {
+                write!(f, "Rsa {{ local: <redacted>, remote: {} }}", remote.keyid())
+            }
         }
     }
 }

@@ -11,6 +11,8 @@ use crate::config::{DpdAction, EspCipher, EspIntegrity, Subnet};
 /// An event for the application, taken with [`Endpoint::poll_event`](crate::Endpoint::poll_event).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
+// A handful of events per negotiation: boxing the large ChildSa would only complicate matching.
+#[allow(clippy::large_enum_variant)]
 pub enum Event {
     /// A numbered line as Openswan's pluto prints it to `ipsec auto --up` and its log.
     Status(StatusLine),

@@ -42,11 +42,17 @@ pub mod crypto;
 mod endpoint;
 mod engine;
 pub mod event;
+mod informational;
+mod names;
+mod natt;
+mod phase1;
+mod phase2;
+mod proposal;
 pub mod status;
 
 pub use config::{
-    Auth, ConnectionConfig, DhGroupId, DpdAction, DpdConfig, EndpointConfig, EspCipher, EspIntegrity, EspProposal,
-    Identity, IkeCipher, IkeHash, IkeProposal, Subnet,
+    Auth, ConnectionConfig, DhGroupId, DpdAction, DpdConfig, EndpointConfig, EspCipher,
+    EspIntegrity, EspProposal, Identity, IkeCipher, IkeHash, IkeProposal, Subnet,
 };
 pub use endpoint::{Endpoint, EndpointError, EngineRng, Transmit};
 pub use event::{ChildSa, EspSaParams, Event, FailureReason, StatusLine};

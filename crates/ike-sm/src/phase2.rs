@@ -1,0 +1,1031 @@
+//! Quick Mode (RFC 2409 5.5) and the IPsec SA pairs it creates.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use ike_wire::{
+    EncapsulationMode, ExchangeType, Header, IdType, Identification, NotifyType, Payload,
+    PayloadType, ISAKMP_VERSION_1_0,
+};
+use tracing::debug;
+use zeroize::Zeroizing;
+
+use crate::config::{ConnectionConfig, DhGroupId, EspProposal, Subnet};
+use crate::crypto::{DhGroup, DhPrivate, Prf, Secret};
+use crate::endpoint::Endpoint;
+use crate::engine::{
+    bytes_after_first_payload, replace_deadline, Phase1Keys, Retransmit, RngRef, Sent,
+};
+use crate::event::{ChildSa, EspSaParams, Event};
+use crate::names::{self, StateName};
+use crate::phase1::{constant_time_eq, nat_details, IsakmpSa};
+use crate::proposal::{self, EspChoice, EspOfferParams};
+
+/// Length of the Quick Mode nonces we send.
+const NONCE_LEN: usize = 32;
+
+/// Protocol number of ESP in KEYMAT (RFC 2409 5.5: the protocol of the SA).
+const PROTOCOL_ESP: u8 = 3;
+
+/// One Quick Mode exchange and the IPsec SA pair it produced.
+pub(crate) struct IpsecSa {
+    pub(crate) serial: u32,
+    pub(crate) conn: String,
+    /// Serial of the ISAKMP SA protecting the exchange.
+    pub(crate) isakmp: u32,
+    pub(crate) state: StateName,
+    pub(crate) message_id: u32,
+    /// CBC IV of this message ID's chain.
+    pub(crate) iv: Vec<u8>,
+    pub(crate) ni: Vec<u8>,
+    pub(crate) nr: Vec<u8>,
+    pub(crate) dh: Option<DhPrivate>,
+    pub(crate) gxy: Option<Secret>,
+    pub(crate) our_spi: u32,
+    pub(crate) peer_spi: Option<u32>,
+    pub(crate) choice: Option<EspChoice>,
+    pub(crate) local_subnet: Subnet,
+    pub(crate) remote_subnet: Subnet,
+    pub(crate) ids: Option<(Identification, Identification)>,
+    pub(crate) lifetime: Duration,
+    pub(crate) last_in: Vec<u8>,
+    pub(crate) last_out: Option<Sent>,
+    pub(crate) retransmit: Option<Retransmit>,
+    pub(crate) replace_at: Option<Instant>,
+    pub(crate) expire_at: Option<Instant>,
+    pub(crate) replaces: Option<u32>,
+}
+
+impl IpsecSa {
+    pub(crate) fn next_timer(&self) -> Option<Instant> {
+        [
+            self.retransmit.as_ref().map(|r| r.at),
+            self.replace_at,
+            self.expire_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    pub(crate) fn next_event(&self) -> Option<(&'static str, Instant)> {
+        if let Some(r) = &self.retransmit {
+            return Some(("EVENT_RETRANSMIT", r.at));
+        }
+        if let Some(at) = self.replace_at {
+            return Some(("EVENT_SA_REPLACE", at));
+        }
+        self.expire_at.map(|at| ("EVENT_SA_EXPIRE", at))
+    }
+
+    pub(crate) fn is_established(&self) -> bool {
+        matches!(self.state, StateName::QuickI2 | StateName::QuickR2)
+    }
+}
+
+/// Encodes a subnet as a Quick Mode client ID (RFC 2407 4.6.2): an address for a host subnet,
+/// otherwise address and mask.
+fn subnet_id(subnet: &Subnet) -> Identification {
+    let host = subnet.prefix_len == if subnet.addr.is_ipv4() { 32 } else { 128 };
+    let (id_type, mut data) = match (subnet.addr, host) {
+        (IpAddr::V4(a), true) => (IdType::IPV4_ADDR, a.octets().to_vec()),
+        (IpAddr::V4(a), false) => (IdType::IPV4_ADDR_SUBNET, a.octets().to_vec()),
+        (IpAddr::V6(a), true) => (IdType::IPV6_ADDR, a.octets().to_vec()),
+        (IpAddr::V6(a), false) => (IdType::IPV6_ADDR_SUBNET, a.octets().to_vec()),
+    };
+    if !host {
+        data.extend(subnet.mask_bytes());
+    }
+    Identification {
+        reserved: 0,
+        id_type,
+        protocol_id: 0,
+        port: 0,
+        data,
+    }
+}
+
+/// Decodes a Quick Mode client ID into a subnet; `None` for ranges, names and invalid masks.
+fn id_subnet(id: &Identification) -> Option<Subnet> {
+    let v4 =
+        |bytes: &[u8]| -> Option<IpAddr> { Some(IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?)) };
+    let v6 =
+        |bytes: &[u8]| -> Option<IpAddr> { Some(IpAddr::from(<[u8; 16]>::try_from(bytes).ok()?)) };
+    let prefix = |mask: &[u8]| -> Option<u8> {
+        let ones: u32 = mask.iter().map(|b| b.count_ones()).sum();
+        let expected: Vec<u8> = Subnet::new(
+            if mask.len() == 4 {
+                IpAddr::from([0u8; 4])
+            } else {
+                IpAddr::from([0u8; 16])
+            },
+            ones as u8,
+        )?
+        .mask_bytes();
+        (expected == mask).then_some(ones as u8)
+    };
+    match id.id_type {
+        IdType::IPV4_ADDR => Some(Subnet::host(v4(&id.data)?)),
+        IdType::IPV6_ADDR => Some(Subnet::host(v6(&id.data)?)),
+        IdType::IPV4_ADDR_SUBNET if id.data.len() == 8 => {
+            Subnet::new(v4(&id.data[..4])?, prefix(&id.data[4..])?)
+        }
+        IdType::IPV6_ADDR_SUBNET if id.data.len() == 32 => {
+            Subnet::new(v6(&id.data[..16])?, prefix(&id.data[16..])?)
+        }
+        _ => None,
+    }
+}
+
+/// KEYMAT = K1 | K2 | ..., K1 = prf(SKEYID_d, [g(qm)^xy |] protocol | SPI | Ni_b | Nr_b),
+/// Kn = prf(SKEYID_d, Kn-1 | [g(qm)^xy |] protocol | SPI | Ni_b | Nr_b) (RFC 2409 5.5).
+fn keymat(
+    prf: Prf,
+    skeyid_d: &Secret,
+    gxy: Option<&Secret>,
+    spi: u32,
+    ni: &[u8],
+    nr: &[u8],
+    len: usize,
+) -> Zeroizing<Vec<u8>> {
+    let gxy: &[u8] = gxy.map(Secret::as_bytes).unwrap_or(&[]);
+    let spi = spi.to_be_bytes();
+    let mut out = Zeroizing::new(Vec::with_capacity(len + prf.output_len()));
+    let mut block = prf.prf(skeyid_d.as_bytes(), &[gxy, &[PROTOCOL_ESP], &spi, ni, nr]);
+    out.extend_from_slice(block.as_bytes());
+    while out.len() < len {
+        block = prf.prf(
+            skeyid_d.as_bytes(),
+            &[block.as_bytes(), gxy, &[PROTOCOL_ESP], &spi, ni, nr],
+        );
+        out.extend_from_slice(block.as_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+impl Endpoint {
+    /// Starts Quick Mode as initiator under ISAKMP SA `isakmp`, replacing IPsec SA `replaces`
+    /// when given.
+    pub(crate) fn start_quick_mode(&mut self, now: Instant, isakmp: u32, replaces: Option<u32>) {
+        let Some(parent) = self.engine.isakmp.get(&isakmp) else {
+            return;
+        };
+        let Some(keys) = parent.keys.clone() else {
+            return;
+        };
+        let Some(config) = self
+            .engine
+            .connection(&parent.conn)
+            .map(|c| c.config.clone())
+        else {
+            return;
+        };
+        let Some(phase1_choice) = parent.choice.clone() else {
+            return;
+        };
+        let encapsulated = parent.encapsulated();
+        let natt = parent.natt;
+        let phase1_iv = parent.iv.clone();
+        let (local, remote) = (parent.local, parent.remote);
+
+        let serial = self.engine.allocate_serial();
+        let message_id = self.unused_message_id(isakmp);
+        let our_spi = self.random_u32_nonzero();
+        let ni = self.random_bytes(NONCE_LEN);
+        let pfs_group = config
+            .pfs
+            .then(|| config.pfs_group.unwrap_or(phase1_choice.proposal.group));
+        let mode = match (encapsulated, natt) {
+            (true, Some(method)) => method.udp_tunnel_mode(),
+            _ => EncapsulationMode::TUNNEL,
+        };
+        let params = EspOfferParams {
+            spi: our_spi,
+            lifetime: config.sa_lifetime,
+            mode,
+            pfs_group,
+        };
+        let offer = proposal::esp_offer(&config.effective_esp_proposals(), params);
+
+        let mut payloads = vec![
+            Payload::Sa(offer),
+            Payload::Nonce(ike_wire::Nonce::new(ni.clone())),
+        ];
+        let mut dh = None;
+        if let Some(group) = pfs_group.and_then(|g| DhGroup::from_id(g.number()).ok()) {
+            let (private, public) = group.generate(&mut RngRef(self.rng.as_mut()));
+            dh = Some(private);
+            payloads.push(Payload::Ke(ike_wire::KeyExchange::new(public)));
+        }
+        let local_subnet = config
+            .local_subnet
+            .unwrap_or(Subnet::host(config.local.ip()));
+        let remote_subnet = config
+            .remote_subnet
+            .unwrap_or(Subnet::host(config.remote.ip()));
+        let ids = if config.local_subnet.is_some() || config.remote_subnet.is_some() {
+            let ids = (subnet_id(&local_subnet), subnet_id(&remote_subnet));
+            payloads.push(Payload::Id(ids.0.clone()));
+            payloads.push(Payload::Id(ids.1.clone()));
+            Some(ids)
+        } else {
+            None
+        };
+
+        let hash = quick_hash(&keys, message_id, None, &payloads);
+        payloads.insert(0, Payload::Hash(ike_wire::Hash::new(hash)));
+        let iv = keys.phase2_iv(&phase1_iv, message_id);
+        let (bytes, iv) = keys.seal(
+            quick_header(self.engine.isakmp.get(&isakmp), message_id),
+            &payloads,
+            &iv,
+        );
+
+        let mut sa = IpsecSa {
+            serial,
+            conn: config.name.clone(),
+            isakmp,
+            state: StateName::QuickI1,
+            message_id,
+            iv,
+            ni,
+            nr: Vec::new(),
+            dh,
+            gxy: None,
+            our_spi,
+            peer_spi: None,
+            choice: None,
+            local_subnet,
+            remote_subnet,
+            ids,
+            lifetime: config.sa_lifetime,
+            last_in: Vec::new(),
+            last_out: None,
+            retransmit: Some(Retransmit::start(now, self.config.retransmit_interval)),
+            replace_at: None,
+            expire_at: None,
+            replaces,
+        };
+        self.state_line(&config.name, serial, StateName::QuickI1, "initiate");
+        self.send(local, remote, &bytes);
+        sa.last_out = Some(Sent {
+            local,
+            remote,
+            bytes,
+        });
+        self.engine.ipsec.insert(serial, sa);
+    }
+
+    fn unused_message_id(&mut self, isakmp: u32) -> u32 {
+        loop {
+            let id = self.random_u32_nonzero();
+            if !self
+                .engine
+                .ipsec
+                .values()
+                .any(|sa| sa.isakmp == isakmp && sa.message_id == id)
+            {
+                return id;
+            }
+        }
+    }
+
+    /// Starts the Quick Modes queued by ISAKMP SAs that just became established.
+    pub(crate) fn run_pending_quick_modes(&mut self, now: Instant) {
+        let pending = std::mem::take(&mut self.engine.pending_quick_modes);
+        for (isakmp, replaces) in pending {
+            self.start_quick_mode(now, isakmp, replaces);
+        }
+    }
+
+    fn find_isakmp_by_cookies(&self, header: &Header) -> Option<u32> {
+        self.engine
+            .isakmp
+            .values()
+            .find(|sa| {
+                sa.icookie == header.initiator_cookie && sa.rcookie == header.responder_cookie
+            })
+            .map(|sa| sa.serial)
+    }
+
+    pub(crate) fn handle_quick_mode(
+        &mut self,
+        now: Instant,
+        _local: SocketAddr,
+        remote: SocketAddr,
+        header: &Header,
+        bytes: &[u8],
+    ) {
+        let Some(isakmp) = self.find_isakmp_by_cookies(header) else {
+            debug!(target: "ike_sm", %remote, "dropping Quick Mode message with unknown cookies");
+            return;
+        };
+        if !self.engine.isakmp[&isakmp].is_established() || header.message_id == 0 {
+            debug!(target: "ike_sm", %remote, "dropping Quick Mode message before the ISAKMP SA is established");
+            return;
+        }
+        let existing = self
+            .engine
+            .ipsec
+            .values()
+            .find(|sa| sa.isakmp == isakmp && sa.message_id == header.message_id)
+            .map(|sa| sa.serial);
+        match existing {
+            Some(serial) => {
+                let Some(mut sa) = self.engine.ipsec.remove(&serial) else {
+                    return;
+                };
+                if sa.last_in == bytes {
+                    if let Some(sent) = sa.last_out.clone() {
+                        self.send(sent.local, sent.remote, &sent.bytes);
+                    }
+                } else {
+                    match sa.state {
+                        StateName::QuickI1 => self.quick_i1_receive(now, &mut sa, bytes),
+                        StateName::QuickR1 => self.quick_r1_receive(now, &mut sa, bytes),
+                        _ => {
+                            debug!(target: "ike_sm", serial, "dropping unexpected Quick Mode message")
+                        }
+                    }
+                }
+                self.engine.ipsec.insert(serial, sa);
+            }
+            None => self.quick_respond(now, isakmp, header, bytes),
+        }
+        self.run_pending_quick_modes(now);
+    }
+
+    /// QI1 arrived for a new message ID: check it, choose a transform, send QR1.
+    fn quick_respond(&mut self, now: Instant, isakmp: u32, header: &Header, bytes: &[u8]) {
+        let parent = &self.engine.isakmp[&isakmp];
+        let Some(keys) = parent.keys.clone() else {
+            return;
+        };
+        let Some(config) = self
+            .engine
+            .connection(&parent.conn)
+            .map(|c| c.config.clone())
+        else {
+            return;
+        };
+        let encapsulated = parent.encapsulated();
+        let (local, remote) = (parent.local, parent.remote);
+        let iv = keys.phase2_iv(&parent.iv, header.message_id);
+        let Ok(opened) = keys.open(bytes, &iv) else {
+            debug!(target: "ike_sm", isakmp, "dropping QI1 that does not decrypt");
+            return;
+        };
+        if !verify_quick_hash(
+            &keys,
+            header.message_id,
+            None,
+            &opened.payloads,
+            &opened.plaintext,
+        ) {
+            self.status_line(
+                3,
+                &config.name,
+                isakmp,
+                "received Hash Payload does not match computed value",
+            );
+            return;
+        }
+        let mut offer = None;
+        let mut nonce = None;
+        let mut ke = None;
+        let mut ids = Vec::new();
+        for payload in &opened.payloads[1..] {
+            match payload {
+                Payload::Sa(sa) => offer = Some(sa),
+                Payload::Nonce(n) => nonce = Some(n.data.clone()),
+                Payload::Ke(k) => ke = Some(k.data.clone()),
+                Payload::Id(id) => ids.push(id.clone()),
+                _ => {}
+            }
+        }
+        let (Some(offer), Some(ni)) = (offer, nonce) else {
+            return;
+        };
+
+        // The initiator's client ID is our remote subnet, its responder ID our local one.
+        let expected_remote = config
+            .remote_subnet
+            .unwrap_or(Subnet::host(config.remote.ip()));
+        let expected_local = config
+            .local_subnet
+            .unwrap_or(Subnet::host(config.local.ip()));
+        let ids_ok = match ids.as_slice() {
+            [] => config.local_subnet.is_none() && config.remote_subnet.is_none(),
+            [idci, idcr] => {
+                id_subnet(idci) == Some(expected_remote) && id_subnet(idcr) == Some(expected_local)
+            }
+            _ => false,
+        };
+        if !ids_ok {
+            let described: Vec<String> = ids
+                .iter()
+                .map(|id| id_subnet(id).map_or_else(|| id.id_type.to_string(), |s| s.to_string()))
+                .collect();
+            let text = format!(
+                "cannot respond to IPsec SA request because no connection is known for {}",
+                described.join("...")
+            );
+            self.status_line(3, &config.name, isakmp, text);
+            self.send_encrypted_notify(now, isakmp, NotifyType::INVALID_ID_INFORMATION);
+            return;
+        }
+
+        let configured = config.esp_proposals.clone();
+        let our_spi = self.random_u32_nonzero();
+        let acceptable = |choice: &EspChoice| {
+            let algorithm_ok = configured.is_empty() || configured.contains(&choice.proposal);
+            let mode_ok = if encapsulated {
+                choice.mode.is_udp_encapsulated()
+            } else {
+                choice.mode == EncapsulationMode::TUNNEL
+            };
+            let tunnel = !matches!(
+                choice.mode,
+                EncapsulationMode::TRANSPORT
+                    | EncapsulationMode::UDP_TRANSPORT
+                    | EncapsulationMode::UDP_TRANSPORT_DRAFT
+            );
+            algorithm_ok && mode_ok && tunnel && choice.pfs_group.is_some() == ke.is_some()
+        };
+        let Some((choice, reply_sa)) = proposal::choose_esp(offer, our_spi, &acceptable) else {
+            self.status_line(
+                3,
+                &config.name,
+                isakmp,
+                "no acceptable Proposal in IPsec SA",
+            );
+            self.send_encrypted_notify(now, isakmp, NotifyType::NO_PROPOSAL_CHOSEN);
+            return;
+        };
+
+        let nr = self.random_bytes(NONCE_LEN);
+        let mut payloads = vec![
+            Payload::Sa(reply_sa),
+            Payload::Nonce(ike_wire::Nonce::new(nr.clone())),
+        ];
+        let mut gxy = None;
+        if let (Some(group), Some(peer_public)) = (choice.pfs_group, &ke) {
+            let Ok(group) = DhGroup::from_id(group.number()) else {
+                return;
+            };
+            let (private, public) = group.generate(&mut RngRef(self.rng.as_mut()));
+            match private.shared_secret(peer_public) {
+                Ok(shared) => gxy = Some(shared),
+                Err(error) => {
+                    self.status_line(
+                        3,
+                        &config.name,
+                        isakmp,
+                        format!("invalid KE value in Quick Mode: {error}"),
+                    );
+                    self.send_encrypted_notify(now, isakmp, NotifyType::INVALID_KEY_INFORMATION);
+                    return;
+                }
+            }
+            payloads.push(Payload::Ke(ike_wire::KeyExchange::new(public)));
+        }
+        let id_pair = match ids.as_slice() {
+            [idci, idcr] => {
+                payloads.push(Payload::Id(idci.clone()));
+                payloads.push(Payload::Id(idcr.clone()));
+                Some((idci.clone(), idcr.clone()))
+            }
+            _ => None,
+        };
+        let hash = quick_hash(&keys, header.message_id, Some(&ni), &payloads);
+        payloads.insert(0, Payload::Hash(ike_wire::Hash::new(hash)));
+        let (reply, iv) = keys.seal(
+            quick_header(self.engine.isakmp.get(&isakmp), header.message_id),
+            &payloads,
+            &opened.next_iv,
+        );
+
+        let serial = self.engine.allocate_serial();
+        let lifetime = choice
+            .lifetime
+            .unwrap_or(config.sa_lifetime)
+            .min(config.sa_lifetime);
+        let mut sa = IpsecSa {
+            serial,
+            conn: config.name.clone(),
+            isakmp,
+            state: StateName::QuickR1,
+            message_id: header.message_id,
+            iv,
+            ni,
+            nr,
+            dh: None,
+            gxy,
+            our_spi,
+            peer_spi: Some(choice.spi),
+            choice: Some(choice),
+            local_subnet: expected_local,
+            remote_subnet: expected_remote,
+            ids: id_pair,
+            lifetime,
+            last_in: bytes.to_vec(),
+            last_out: Some(Sent {
+                local,
+                remote,
+                bytes: reply.clone(),
+            }),
+            retransmit: Some(Retransmit::start(now, self.config.retransmit_interval)),
+            replace_at: None,
+            expire_at: None,
+            replaces: None,
+        };
+        let details = self.child_details(&sa);
+        self.state_line(
+            &config.name,
+            serial,
+            StateName::QuickR1,
+            &format!("{} {details}", StateName::QuickR1.story()),
+        );
+        self.send(local, remote, &reply);
+        sa.expire_at = Some(now + lifetime);
+        self.engine.ipsec.insert(serial, sa);
+    }
+
+    /// QR1 arrived: check the chosen transform, send QI2; the IPsec SAs are established.
+    fn quick_i1_receive(&mut self, now: Instant, sa: &mut IpsecSa, bytes: &[u8]) {
+        let Some(parent) = self.engine.isakmp.get(&sa.isakmp) else {
+            return;
+        };
+        let Some(keys) = parent.keys.clone() else {
+            return;
+        };
+        let (local, remote) = (parent.local, parent.remote);
+        let Some(config) = self.engine.connection(&sa.conn).map(|c| c.config.clone()) else {
+            return;
+        };
+        let Ok(opened) = keys.open(bytes, &sa.iv) else {
+            debug!(target: "ike_sm", serial = sa.serial, "dropping QR1 that does not decrypt");
+            return;
+        };
+        if !verify_quick_hash(
+            &keys,
+            sa.message_id,
+            Some(&sa.ni),
+            &opened.payloads,
+            &opened.plaintext,
+        ) {
+            self.status_line(
+                3,
+                &sa.conn,
+                sa.serial,
+                "received Hash Payload does not match computed value",
+            );
+            return;
+        }
+        let mut reply = None;
+        let mut nonce = None;
+        let mut ke = None;
+        let mut ids = Vec::new();
+        for payload in &opened.payloads[1..] {
+            match payload {
+                Payload::Sa(s) => reply = Some(s),
+                Payload::Nonce(n) => nonce = Some(n.data.clone()),
+                Payload::Ke(k) => ke = Some(k.data.clone()),
+                Payload::Id(id) => ids.push(id.clone()),
+                _ => {}
+            }
+        }
+        let (Some(reply), Some(nr)) = (reply, nonce) else {
+            return;
+        };
+        let offered: Vec<EspProposal> = config.effective_esp_proposals();
+        let choice = reply
+            .proposals
+            .first()
+            .filter(|p| reply.proposals.len() == 1 && p.transforms.len() == 1)
+            .and_then(|p| proposal::read_esp_transform(&p.spi, &p.transforms[0]))
+            .filter(|c| offered.contains(&c.proposal));
+        let Some(choice) = choice else {
+            self.status_line(
+                3,
+                &sa.conn,
+                sa.serial,
+                "responder chose an ESP transform we did not offer",
+            );
+            return;
+        };
+        if let Some(ours) = &sa.ids {
+            if ids.len() != 2 || ids[0] != ours.0 || ids[1] != ours.1 {
+                self.status_line(3, &sa.conn, sa.serial, "responder changed the client IDs");
+                return;
+            }
+        }
+        let expected_group: Option<DhGroupId> = config
+            .pfs
+            .then(|| {
+                let phase1_group = self
+                    .engine
+                    .isakmp
+                    .get(&sa.isakmp)
+                    .and_then(|p| p.choice.as_ref())
+                    .map(|c| c.proposal.group);
+                config.pfs_group.or(phase1_group)
+            })
+            .flatten();
+        if choice.pfs_group != expected_group {
+            self.status_line(3, &sa.conn, sa.serial, "responder changed the PFS group");
+            return;
+        }
+        if let Some(private) = &sa.dh {
+            let Some(peer_public) = ke else { return };
+            match private.shared_secret(&peer_public) {
+                Ok(shared) => sa.gxy = Some(shared),
+                Err(error) => {
+                    self.status_line(
+                        3,
+                        &sa.conn,
+                        sa.serial,
+                        format!("invalid KE value in Quick Mode: {error}"),
+                    );
+                    return;
+                }
+            }
+        }
+        sa.dh = None;
+        sa.nr = nr;
+        sa.peer_spi = Some(choice.spi);
+        sa.lifetime = choice
+            .lifetime
+            .unwrap_or(config.sa_lifetime)
+            .min(config.sa_lifetime);
+        sa.choice = Some(choice);
+        sa.last_in = bytes.to_vec();
+
+        let hash3 = keys.prf.prf(
+            keys.skeyid_a.as_bytes(),
+            &[&[0], &sa.message_id.to_be_bytes(), &sa.ni, &sa.nr],
+        );
+        let payloads = vec![Payload::Hash(ike_wire::Hash::new(
+            hash3.as_bytes().to_vec(),
+        ))];
+        let (message, iv) = keys.seal(
+            quick_header(self.engine.isakmp.get(&sa.isakmp), sa.message_id),
+            &payloads,
+            &opened.next_iv,
+        );
+        sa.iv = iv;
+        self.send(local, remote, &message);
+        sa.last_out = Some(Sent {
+            local,
+            remote,
+            bytes: message,
+        });
+        sa.retransmit = None;
+        sa.state = StateName::QuickI2;
+        if config.rekey {
+            let random = self.rng.next_u32();
+            sa.replace_at = Some(replace_deadline(
+                now,
+                sa.lifetime,
+                config.rekey_margin,
+                config.rekey_fuzz_percent,
+                random,
+            ));
+        }
+        sa.expire_at = Some(now + sa.lifetime);
+        let details = self.child_details(sa);
+        self.status_line(
+            4,
+            &sa.conn,
+            sa.serial,
+            format!(
+                "{}: {} {details}",
+                StateName::QuickI2.name(),
+                StateName::QuickI2.story()
+            ),
+        );
+        self.ipsec_established(sa, &config, &keys);
+    }
+
+    /// QI2 arrived: check HASH(3); the IPsec SAs are established.
+    fn quick_r1_receive(&mut self, _now: Instant, sa: &mut IpsecSa, bytes: &[u8]) {
+        let Some(parent) = self.engine.isakmp.get(&sa.isakmp) else {
+            return;
+        };
+        let Some(keys) = parent.keys.clone() else {
+            return;
+        };
+        let Some(config) = self.engine.connection(&sa.conn).map(|c| c.config.clone()) else {
+            return;
+        };
+        let Ok(opened) = keys.open(bytes, &sa.iv) else {
+            debug!(target: "ike_sm", serial = sa.serial, "dropping QI2 that does not decrypt");
+            return;
+        };
+        let expected = keys.prf.prf(
+            keys.skeyid_a.as_bytes(),
+            &[&[0], &sa.message_id.to_be_bytes(), &sa.ni, &sa.nr],
+        );
+        let received = match opened.payloads.first() {
+            Some(Payload::Hash(hash)) => hash.data.clone(),
+            _ => return,
+        };
+        if !constant_time_eq(&received, expected.as_bytes()) {
+            self.status_line(
+                3,
+                &sa.conn,
+                sa.serial,
+                "received Hash Payload does not match computed value",
+            );
+            return;
+        }
+        sa.iv = opened.next_iv;
+        sa.last_in = bytes.to_vec();
+        sa.retransmit = None;
+        sa.last_out = None;
+        sa.state = StateName::QuickR2;
+        let details = self.child_details(sa);
+        self.status_line(
+            4,
+            &sa.conn,
+            sa.serial,
+            format!(
+                "{}: {} {details}",
+                StateName::QuickR2.name(),
+                StateName::QuickR2.story()
+            ),
+        );
+        self.ipsec_established(sa, &config, &keys);
+    }
+
+    /// Returns `tunnel mode {ESP=>0x... <0x... xfrm=... NATOA=... NATD=... DPD=...}`.
+    fn child_details(&self, sa: &IpsecSa) -> String {
+        let parent = self.engine.isakmp.get(&sa.isakmp);
+        let nat = parent
+            .map(nat_details)
+            .unwrap_or_else(|| "NATOA=none NATD=none".to_owned());
+        let dpd = match (parent, self.engine.connection(&sa.conn)) {
+            (Some(p), Some(c)) if p.peer_dpd && c.config.dpd.is_some() => "enabled",
+            _ => "none",
+        };
+        let xfrm = sa
+            .choice
+            .map(|c| names::esp_xfrm(c.proposal.cipher, c.proposal.integrity))
+            .unwrap_or_default();
+        format!(
+            "tunnel mode {{ESP=>0x{:08x} <0x{:08x} xfrm={xfrm} {nat} DPD={dpd}}}",
+            sa.peer_spi.unwrap_or(0),
+            sa.our_spi
+        )
+    }
+
+    /// Derives the keys of both directions and reports the pair.
+    fn ipsec_established(&mut self, sa: &IpsecSa, config: &ConnectionConfig, keys: &Phase1Keys) {
+        let (Some(choice), Some(peer_spi)) = (sa.choice, sa.peer_spi) else {
+            return;
+        };
+        let Some(parent) = self.engine.isakmp.get(&sa.isakmp) else {
+            return;
+        };
+        let (local, remote) = (parent.local, parent.remote);
+        let encapsulation = parent
+            .encapsulated()
+            .then_some((local.port(), remote.port()));
+        let (plain_local, plain_remote) = if encapsulation.is_some() {
+            (local, remote)
+        } else {
+            (
+                SocketAddr::new(local.ip(), 0),
+                SocketAddr::new(remote.ip(), 0),
+            )
+        };
+
+        let enc_len = choice.proposal.cipher.key_len();
+        let auth_len = choice.proposal.integrity.key_len();
+        let make = |spi: u32, src: SocketAddr, dst: SocketAddr| {
+            let material = keymat(
+                keys.prf,
+                &keys.skeyid_d,
+                sa.gxy.as_ref(),
+                spi,
+                &sa.ni,
+                &sa.nr,
+                enc_len + auth_len,
+            );
+            EspSaParams {
+                spi,
+                cipher: choice.proposal.cipher,
+                integrity: choice.proposal.integrity,
+                enc_key: Zeroizing::new(material[..enc_len].to_vec()),
+                auth_key: Zeroizing::new(material[enc_len..].to_vec()),
+                src,
+                dst,
+            }
+        };
+        let inbound = make(sa.our_spi, plain_remote, plain_local);
+        let outbound = make(peer_spi, plain_local, plain_remote);
+        let child = ChildSa {
+            conn: sa.conn.clone(),
+            serial: sa.serial,
+            inbound,
+            outbound,
+            local_subnet: sa.local_subnet,
+            remote_subnet: sa.remote_subnet,
+            encapsulation,
+            lifetime: sa.lifetime,
+            replaces: sa.replaces,
+        };
+        self.events.push_back(Event::IpsecSaEstablished(child));
+        let xfrm = names::esp_xfrm(choice.proposal.cipher, choice.proposal.integrity);
+        if let Some(conn) = self.engine.connection_mut(&config.name) {
+            conn.newest_ipsec = Some(sa.serial);
+            conn.esp_algorithm_newest = Some(xfrm);
+        }
+    }
+
+    /// Runs the due timers of IPsec state `serial`.
+    pub(crate) fn phase2_timeout(&mut self, now: Instant, serial: u32) {
+        let Some(mut sa) = self.engine.ipsec.remove(&serial) else {
+            return;
+        };
+        if sa.retransmit.as_ref().is_some_and(|r| r.at <= now) {
+            let Some(retransmit) = sa.retransmit.as_mut() else {
+                return;
+            };
+            if retransmit.count >= self.config.max_retransmissions {
+                let (conn, state) = (sa.conn.clone(), sa.state);
+                self.retransmissions_exhausted(&conn, serial, state);
+                return;
+            }
+            retransmit.count += 1;
+            retransmit.interval *= 2;
+            retransmit.at = now + retransmit.interval;
+            if let Some(sent) = sa.last_out.clone() {
+                self.send(sent.local, sent.remote, &sent.bytes);
+            }
+        }
+        if sa.expire_at.is_some_and(|at| at <= now) {
+            self.engine.ipsec.insert(serial, sa);
+            self.delete_ipsec_sa(now, serial, true);
+            return;
+        }
+        if sa.replace_at.is_some_and(|at| at <= now) {
+            sa.replace_at = None;
+            let conn = sa.conn.clone();
+            self.engine.ipsec.insert(serial, sa);
+            self.replace_ipsec_sa(now, &conn, serial);
+            return;
+        }
+        self.engine.ipsec.insert(serial, sa);
+    }
+
+    /// Starts Quick Mode to replace IPsec SA `old`, under the newest ISAKMP SA or a new one.
+    fn replace_ipsec_sa(&mut self, now: Instant, conn: &str, old: u32) {
+        let isakmp = self
+            .engine
+            .connection(conn)
+            .and_then(|c| c.newest_isakmp)
+            .filter(|serial| {
+                self.engine
+                    .isakmp
+                    .get(serial)
+                    .is_some_and(IsakmpSa::is_established)
+            });
+        match isakmp {
+            Some(isakmp) => self.start_quick_mode(now, isakmp, Some(old)),
+            None => {
+                self.start_main_mode(now, conn, None);
+                let newest = self.engine.next_serial;
+                if let Some(sa) = self.engine.isakmp.get_mut(&newest) {
+                    sa.pending_quick_mode = Some(Some(old));
+                }
+            }
+        }
+    }
+
+    /// Deletes IPsec SA pair `serial`, telling the peer when `notify` is set.
+    pub(crate) fn delete_ipsec_sa(&mut self, now: Instant, serial: u32, notify: bool) {
+        let Some(sa) = self.engine.ipsec.remove(&serial) else {
+            return;
+        };
+        if !sa.is_established() {
+            return;
+        }
+        if notify {
+            let isakmp = self
+                .engine
+                .connection(&sa.conn)
+                .and_then(|c| c.newest_isakmp)
+                .filter(|s| {
+                    self.engine
+                        .isakmp
+                        .get(s)
+                        .is_some_and(IsakmpSa::is_established)
+                })
+                .or(Some(sa.isakmp).filter(|s| {
+                    self.engine
+                        .isakmp
+                        .get(s)
+                        .is_some_and(IsakmpSa::is_established)
+                }));
+            if let Some(isakmp) = isakmp {
+                let delete = ike_wire::Delete {
+                    reserved: 0,
+                    doi: ike_wire::Doi::IPSEC,
+                    protocol: ike_wire::ProtocolId::IPSEC_ESP,
+                    spi_size: 4,
+                    spis: vec![sa.our_spi.to_be_bytes().to_vec()],
+                };
+                self.send_informational(now, isakmp, vec![Payload::Delete(delete)]);
+            }
+        }
+        self.events.push_back(Event::IpsecSaDeleted {
+            conn: sa.conn.clone(),
+            serial,
+            inbound_spi: sa.our_spi,
+            outbound_spi: sa.peer_spi.unwrap_or(0),
+        });
+        if let Some(conn) = self.engine.connection_mut(&sa.conn) {
+            if conn.newest_ipsec == Some(serial) {
+                conn.newest_ipsec = None;
+            }
+        }
+    }
+}
+
+/// The header of a Quick Mode message under ISAKMP SA `parent`.
+fn quick_header(parent: Option<&IsakmpSa>, message_id: u32) -> Header {
+    let (icookie, rcookie) = parent.map(|p| (p.icookie, p.rcookie)).unwrap_or_default();
+    Header {
+        initiator_cookie: icookie,
+        responder_cookie: rcookie,
+        next_payload: PayloadType::HASH,
+        version: ISAKMP_VERSION_1_0,
+        exchange_type: ExchangeType::QUICK_MODE,
+        flags: Default::default(),
+        message_id,
+        length: 0,
+    }
+}
+
+/// HASH(1) = prf(SKEYID_a, M-ID | payloads) or, with `ni`, HASH(2) = prf(SKEYID_a, M-ID |
+/// Ni_b | payloads), over the payloads that follow the HASH payload (RFC 2409 5.5).
+fn quick_hash(
+    keys: &Phase1Keys,
+    message_id: u32,
+    ni: Option<&[u8]>,
+    payloads: &[Payload],
+) -> Vec<u8> {
+    let rest = ike_wire::emit_payloads(payloads).unwrap_or_default();
+    let ni = ni.unwrap_or(&[]);
+    keys.prf
+        .prf(
+            keys.skeyid_a.as_bytes(),
+            &[&message_id.to_be_bytes(), ni, &rest],
+        )
+        .as_bytes()
+        .to_vec()
+}
+
+/// Checks the HASH payload that must come first in a received Quick Mode message, over the
+/// received bytes of the payloads after it.
+fn verify_quick_hash(
+    keys: &Phase1Keys,
+    message_id: u32,
+    ni: Option<&[u8]>,
+    payloads: &[Payload],
+    plaintext: &[u8],
+) -> bool {
+    let Some(Payload::Hash(hash)) = payloads.first() else {
+        return false;
+    };
+    let Some(rest) = bytes_after_first_payload(plaintext) else {
+        return false;
+    };
+    let ni = ni.unwrap_or(&[]);
+    let expected = keys.prf.prf(
+        keys.skeyid_a.as_bytes(),
+        &[&message_id.to_be_bytes(), ni, rest],
+    );
+    constant_time_eq(&hash.data, expected.as_bytes())
+}
+
+/// Checks an Informational's HASH(1) (RFC 2409 5.7).
+pub(crate) fn verify_informational_hash(
+    keys: &Phase1Keys,
+    message_id: u32,
+    payloads: &[Payload],
+    plaintext: &[u8],
+) -> bool {
+    verify_quick_hash(keys, message_id, None, payloads, plaintext)
+}
+
+/// Computes an Informational's HASH(1) over `payloads`.
+pub(crate) fn informational_hash(
+    keys: &Phase1Keys,
+    message_id: u32,
+    payloads: &[Payload],
+) -> Vec<u8> {
+    quick_hash(keys, message_id, None, payloads)
+}
