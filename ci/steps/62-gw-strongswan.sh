@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Interop with a real strongSwan 5.9.8 (the shared harness, namespaces sw-*): our gateway as
-# initiator and as responder, with a pre-shared key, with strongSwan's default proposals and
-# with 3des-md5-modp1024, aes128-sha1-modp2048 and aes256-sha2_256-modp2048 (PFS on). Each
+# initiator and as responder, with a pre-shared key (strongSwan's default proposals, and
+# 3des-md5-modp1024, aes128-sha1-modp2048 and aes256-sha2_256-modp2048 with PFS) and with RSA
+# keys (ours made by `gateway rsasigkey`, given to strongSwan as "dns:0s..."). Each
 # case pings across the tunnel with the harness's check-tunnel.sh, which passes only if the
 # outside link carried ESP both ways and no plaintext. strongSwan's userspace ESP works only in
 # UDP/4500, so our side runs with nat_traversal=yes. The harness is shared: every use holds
@@ -27,18 +28,23 @@ cleanup() {
     rm -rf "$work"
 }
 
-# write_gateway_conf SIDE OPTIONS...: our ipsec.conf for the sw-psk conn, with extra lines.
+# write_gateway_conf SIDE CONN LINES...: our ipsec.conf for CONN, with extra conn lines.
 write_gateway_conf() {
-    local side=$1
-    shift
+    local side=$1 conn=$2
+    shift 2
     mkdir -p "$work/$side"
     {
-        printf 'config setup\n    nat_traversal=yes\n\nconn sw-psk\n'
-        printf '    authby=secret\n    left=192.0.2.1\n    leftsubnet=172.16.1.0/24\n'
+        printf 'config setup\n    nat_traversal=yes\n\nconn %s\n' "$conn"
+        printf '    left=192.0.2.1\n    leftsubnet=172.16.1.0/24\n'
         printf '    right=192.0.2.2\n    rightsubnet=10.0.0.0/24\n    auto=add\n'
         for line in "$@"; do printf '    %s\n' "$line"; done
     } >"$work/$side/ipsec.conf"
-    printf '192.0.2.1 192.0.2.2 : PSK "%s"\n' "$psk" >"$work/$side/ipsec.secrets"
+    if [ "$conn" = sw-psk ]; then
+        printf '192.0.2.1 192.0.2.2 : PSK "%s"\n' "$psk" >"$work/$side/ipsec.secrets"
+    else
+        printf ': RSA {\n%s\n}\n' "$rsa_key" >"$work/$side/ipsec.secrets"
+    fi
+    chmod 600 "$work/$side/ipsec.secrets"
 }
 
 # strongswan_conf SIDE IKE ESP: a copy of the harness's PSK config for SIDE with ike=/esp=
@@ -70,7 +76,7 @@ stop_all() {
 case_initiator() {
     local name=$1 sw_ike=$2 sw_esp=$3
     shift 3
-    write_gateway_conf gwL "$@"
+    write_gateway_conf gwL sw-psk authby=secret "$@"
     "$sw/strongswan-peer.sh" start gwR "$(strongswan_conf gwR "$sw_ike" "$sw_esp")" >/dev/null
     start_gateway gwL
     timeout 40 ip netns exec sw-gwL "$gateway" auto --up sw-psk --rundir "$work/gwL/run"
@@ -83,13 +89,51 @@ case_initiator() {
 case_responder() {
     local name=$1 sw_ike=$2 sw_esp=$3
     shift 3
-    write_gateway_conf gwR "$@"
+    write_gateway_conf gwR sw-psk authby=secret "$@"
     start_gateway gwR
     "$sw/strongswan-peer.sh" start gwL "$(strongswan_conf gwL "$sw_ike" "$sw_esp")" >/dev/null
     "$sw/strongswan-peer.sh" wait gwL sw-psk 30 >/dev/null
     "$sw/check-tunnel.sh" -t 15 -g gwR
     ip netns exec sw-gwR "$gateway" auto --status --rundir "$work/gwR/run" | grep -q 'STATE_QUICK_R2'
     echo "gw-strongswan: ok: gateway responder, $name"
+    stop_all
+}
+
+# strongswan_rsa_conf SIDE: a copy of the harness's RSA config for SIDE in which the other
+# side's key is ours, in the "dns:0s..." form strongSwan reads; prints its directory.
+strongswan_rsa_conf() {
+    local side=$1 dir="$work/sw-$1" other_end
+    rm -rf "$dir"
+    cp -r "$sw/configs/rsa/$side" "$dir"
+    if [ "$side" = gwR ]; then other_end=left; else other_end=right; fi
+    sed -i "s|^\t${other_end}rsasigkey=.*|\t${other_end}rsasigkey=\"dns:$rsa_public\"|" "$dir/ipsec.conf"
+    echo "$dir"
+}
+
+# RSA, our gateway on gwL initiating, strongSwan on gwR responding.
+case_rsa_initiator() {
+    write_gateway_conf gwL sw-rsa authby=rsasig leftid=@gwL rightid=@gwR \
+        "leftrsasigkey=$rsa_public" "rightrsasigkey=$(cat "$sw/configs/rsa/gwR/gwR.rfc3110")" \
+        ike=aes128-sha1-modp2048 pfs=no
+    "$sw/strongswan-peer.sh" start gwR "$(strongswan_rsa_conf gwR)" >/dev/null
+    start_gateway gwL
+    timeout 40 ip netns exec sw-gwL "$gateway" auto --up sw-rsa --rundir "$work/gwL/run"
+    "$sw/check-tunnel.sh" -t 15
+    echo "gw-strongswan: ok: gateway initiator, RSA"
+    stop_all
+}
+
+# RSA, strongSwan on gwL initiating with its defaults, our gateway on gwR responding.
+case_rsa_responder() {
+    write_gateway_conf gwR sw-rsa authby=rsasig leftid=@gwL rightid=@gwR \
+        "leftrsasigkey=$(cat "$sw/configs/rsa/gwL/gwL.rfc3110")" "rightrsasigkey=$rsa_public" \
+        ike=aes128-sha2_256-curve25519 phase2alg=aes128-sha2_256 pfs=no
+    start_gateway gwR
+    "$sw/strongswan-peer.sh" start gwL "$(strongswan_rsa_conf gwL)" >/dev/null
+    "$sw/strongswan-peer.sh" wait gwL sw-rsa 30 >/dev/null
+    "$sw/check-tunnel.sh" -t 15 -g gwR
+    ip netns exec sw-gwR "$gateway" auto --status --rundir "$work/gwR/run" | grep -q 'STATE_QUICK_R2'
+    echo "gw-strongswan: ok: gateway responder, RSA"
     stop_all
 }
 
@@ -113,9 +157,16 @@ run_all() {
         ike=3des-md5-modp1024 phase2alg=3des-md5 pfs=yes
     case_responder "aes256-sha2_256-modp2048" 'aes256-sha256-modp2048!' 'aes256-sha256-modp2048!' \
         ike=aes256-sha2_256-modp2048 phase2alg=aes256-sha2_256 pfs=yes
+
+    case_rsa_initiator
+    case_rsa_responder
 }
 
-export -f run_all case_initiator case_responder write_gateway_conf strongswan_conf start_gateway \
-    stop_all cleanup
-export sw gateway work psk
+rsa_key=$("$gateway" rsasigkey 2048)
+printf ': RSA {\n%s\n}\n' "$rsa_key" >"$work/rsa.secrets"
+rsa_public=$("$gateway" showhostkey --left --secrets "$work/rsa.secrets" | grep -o '0s[A-Za-z0-9+/=]*')
+
+export -f run_all case_initiator case_responder case_rsa_initiator case_rsa_responder \
+    write_gateway_conf strongswan_conf strongswan_rsa_conf start_gateway stop_all cleanup
+export sw gateway work psk rsa_key rsa_public
 timeout 300 flock /tmp/ipsec-rs-sw.lock bash -c 'set -euo pipefail; run_all'
