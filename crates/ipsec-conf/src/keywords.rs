@@ -198,6 +198,8 @@ const LIBRESWAN_ONLY: &[&str] = &[
     "ipsec_interface",
     "addresspool",
     "modecfgdns",
+    "modecfgdns1",
+    "modecfgdns2",
     "modecfgdomains",
     "modecfgbanner",
     "cisco_unity",

@@ -49,7 +49,7 @@ pub use model::{
     AuthBy, Auto, Config, ConfigSetup, Conn, ConnType, DpdAction, End, Host, Id, Ikev2Policy,
     NextHop, Phase2, ProtoPort, RsaSigKey, Subnet,
 };
-pub use proposal::{EspAlgs, IkeAlgs};
+pub use proposal::{EspAlgs, EspProposal, IkeAlgs, IkeProposal, Integrity};
 pub use resolve::MAX_ALSO_DEPTH;
 pub use secret::{SecretBytes, SecretString};
 pub use secrets::{

@@ -9,6 +9,8 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use ike_wire::GroupDescription;
+
 use crate::proposal::{EspAlgs, IkeAlgs};
 
 /// A whole ipsec.conf, with its includes read.
@@ -119,9 +121,8 @@ pub struct Conn {
     pub phase2: Phase2,
     /// `pfs=yes|no` (default yes).
     pub pfs: bool,
-    /// `pfsgroup=`: the DH group for PFS (default: the phase 1 group), as an Openswan name
-    /// (`modp1024`).
-    pub pfsgroup: Option<String>,
+    /// `pfsgroup=`: the DH group for PFS (default: the phase 1 group).
+    pub pfsgroup: Option<GroupDescription>,
     /// `keyexchange=ike` (the only Openswan value).
     pub keyexchange: String,
     /// `ikev2=` (default `never`, spelled `no` too).
@@ -199,6 +200,10 @@ pub enum Host {
     Any,
     /// `%opportunistic`: the peer is found through DNS.
     Opportunistic,
+    /// `%group`: a policy group template (opportunistic encryption).
+    Group,
+    /// `%opportunisticgroup`: an opportunistic policy group template.
+    OpportunisticGroup,
     /// A host name to resolve (`vpn.example.com`).
     Fqdn(String),
 }
@@ -210,6 +215,8 @@ impl fmt::Display for Host {
             Host::DefaultRoute => f.write_str("%defaultroute"),
             Host::Any => f.write_str("%any"),
             Host::Opportunistic => f.write_str("%opportunistic"),
+            Host::Group => f.write_str("%group"),
+            Host::OpportunisticGroup => f.write_str("%opportunisticgroup"),
             Host::Fqdn(name) => f.write_str(name),
         }
     }

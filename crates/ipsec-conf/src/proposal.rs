@@ -6,6 +6,47 @@
 /// would not fit in one SA payload anyway.
 pub const MAX_PROPOSALS: usize = 64;
 
+use ike_wire::{
+    AuthAlgorithm, EncryptionAlgorithm, EspTransformId, GroupDescription, HashAlgorithm,
+};
+
+/// One phase 1 proposal: `aes128-sha1-modp2048`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IkeProposal {
+    /// The cipher (IKE Encryption Algorithm attribute).
+    pub encryption: EncryptionAlgorithm,
+    /// The key length in bits, when given (`aes128`, `aes-256`).
+    pub key_len: Option<u16>,
+    /// The hash, `None` when not given (Openswan then offers its default hashes).
+    pub hash: Option<HashAlgorithm>,
+    /// The DH group, `None` when not given (Openswan then offers its default groups).
+    pub group: Option<GroupDescription>,
+}
+
+/// The integrity part of an ESP proposal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Integrity {
+    /// Not given: Openswan offers its default algorithms.
+    Default,
+    /// `null` or `none`: no integrity algorithm (for AES-GCM, which authenticates itself).
+    None,
+    /// An IPsec DOI authentication algorithm.
+    Alg(AuthAlgorithm),
+}
+
+/// One phase 2 proposal: `aes256-sha2_256`, `3des-md5;modp1024`, `aes_gcm128-null`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EspProposal {
+    /// The ESP transform.
+    pub transform: EspTransformId,
+    /// The key length in bits, when given.
+    pub key_len: Option<u16>,
+    /// The integrity algorithm.
+    pub integrity: Integrity,
+    /// The PFS group written after `;`, when given.
+    pub group: Option<GroupDescription>,
+}
+
 /// A parsed `ike=` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IkeAlgs {
@@ -13,6 +54,8 @@ pub struct IkeAlgs {
     pub text: String,
     /// A trailing `!`: accept nothing else.
     pub strict: bool,
+    /// The proposals in order of preference.
+    pub proposals: Vec<IkeProposal>,
 }
 
 /// A parsed `phase2alg=`/`esp=` value.
@@ -22,6 +65,8 @@ pub struct EspAlgs {
     pub text: String,
     /// A trailing `!`: accept nothing else.
     pub strict: bool,
+    /// The proposals in order of preference.
+    pub proposals: Vec<EspProposal>,
 }
 
 /// Splits off the `!` and the comma list.
@@ -41,29 +86,34 @@ fn split_list(text: &str) -> Result<(bool, Vec<&str>), String> {
 }
 
 impl IkeAlgs {
-    /// Parses an `ike=` value.
+    /// Parses an `ike=` value. Errors name the part that is wrong and what was expected.
     pub fn parse(text: &str) -> Result<IkeAlgs, String> {
         let (strict, items) = split_list(text)?;
-        for item in items {
-            parse_ike_item(item)?;
-        }
+        let proposals = items
+            .into_iter()
+            .map(parse_ike_item)
+            .collect::<Result<_, _>>()?;
         Ok(IkeAlgs {
             text: text.trim().to_owned(),
             strict,
+            proposals,
         })
     }
 }
 
 impl EspAlgs {
-    /// Parses a `phase2alg=`/`esp=` value.
+    /// Parses a `phase2alg=`/`esp=` value. Errors name the part that is wrong and what was
+    /// expected.
     pub fn parse(text: &str) -> Result<EspAlgs, String> {
         let (strict, items) = split_list(text)?;
-        for item in items {
-            parse_esp_item(item)?;
-        }
+        let proposals = items
+            .into_iter()
+            .map(parse_esp_item)
+            .collect::<Result<_, _>>()?;
         Ok(EspAlgs {
             text: text.trim().to_owned(),
             strict,
+            proposals,
         })
     }
 }
@@ -150,19 +200,29 @@ fn lookup<T: Copy>(table: &[(&str, T)], name: &str) -> Option<T> {
 }
 
 /// Parses a group name: `modp1024`, `dh14`, or a bare group number.
-pub(crate) fn parse_group(text: &str) -> Result<u16, String> {
+pub fn parse_group(text: &str) -> Result<GroupDescription, String> {
     let name = text.to_ascii_lowercase();
     if let Some(number) = lookup(GROUPS, &name) {
-        return Ok(number);
+        return Ok(GroupDescription(number));
     }
-    if let Some(number) = name.strip_prefix("dh").and_then(|n| n.parse().ok()) {
+    let number = name.strip_prefix("dh").unwrap_or(&name);
+    if let Ok(number) = number.parse::<u16>() {
         if GROUPS.iter().any(|&(_, v)| v == number) {
-            return Ok(number);
+            return Ok(GroupDescription(number));
         }
     }
     Err(format!(
         "unknown DH group '{text}' (expected modp1024, modp1536, modp2048, ...)"
     ))
+}
+
+/// The Openswan name of a group that [`parse_group`] accepts (`modp1024`), or its number.
+pub fn group_name(group: GroupDescription) -> String {
+    GROUPS
+        .iter()
+        .find(|&&(_, v)| v == group.0)
+        .map(|&(name, _)| name.to_owned())
+        .unwrap_or_else(|| group.0.to_string())
 }
 
 /// A cipher name with an optional key length: `aes128`, `aes-128`, `aes_gcm256`, `3des`.
@@ -206,26 +266,23 @@ fn tokens(item: &str) -> Vec<String> {
         .collect()
 }
 
-/// An IKE proposal as numbers: (cipher, key length, hash, group).
-type IkeNumbers = (u16, Option<u16>, Option<u16>, Option<u16>);
-
-/// An ESP proposal as numbers: (transform, key length, auth, PFS group).
-type EspNumbers = (u8, Option<u16>, Option<u16>, Option<u16>);
-
-/// One `ike=` proposal as numbers: (cipher, key length, hash, group).
-pub(crate) fn parse_ike_item(item: &str) -> Result<IkeNumbers, String> {
+/// One `ike=` proposal.
+fn parse_ike_item(item: &str) -> Result<IkeProposal, String> {
     let owned = tokens(item);
     let tokens: Vec<&str> = owned.iter().map(String::as_str).collect();
     let (name, key_len, used) = split_cipher(&tokens)?;
     let cipher = lookup(IKE_CIPHERS, name).ok_or_else(|| {
-        format!("unknown IKE cipher '{name}' in '{item}' (expected 3des, aes, aes128, ...)")
+        format!(
+            "unknown IKE cipher '{}' in '{item}' (expected 3des, aes, aes128, ...)",
+            tokens[0]
+        )
     })?;
     check_key_len(name, key_len)?;
     let rest = &tokens[used..];
     let hash = match rest.first() {
-        Some(h) => Some(lookup(IKE_HASHES, h).ok_or_else(|| {
+        Some(h) => Some(HashAlgorithm(lookup(IKE_HASHES, h).ok_or_else(|| {
             format!("unknown IKE hash '{h}' in '{item}' (expected md5, sha1, sha2_256, ...)")
-        })?),
+        })?)),
         None => None,
     };
     let group = match rest.get(1) {
@@ -235,24 +292,38 @@ pub(crate) fn parse_ike_item(item: &str) -> Result<IkeNumbers, String> {
     if rest.len() > 2 {
         return Err(format!("unexpected '{}' in '{item}'", rest[2]));
     }
-    Ok((cipher, key_len, hash, group))
+    Ok(IkeProposal {
+        encryption: EncryptionAlgorithm(cipher),
+        key_len,
+        hash,
+        group,
+    })
 }
 
-/// One `phase2alg=` proposal as numbers: (transform, key length, auth, PFS group).
-pub(crate) fn parse_esp_item(item: &str) -> Result<EspNumbers, String> {
+/// One `phase2alg=` proposal.
+fn parse_esp_item(item: &str) -> Result<EspProposal, String> {
     let owned = tokens(item);
     let tokens: Vec<&str> = owned.iter().map(String::as_str).collect();
     let (name, key_len, used) = split_cipher(&tokens)?;
     let transform = lookup(ESP_CIPHERS, name).ok_or_else(|| {
-        format!("unknown ESP cipher '{name}' in '{item}' (expected 3des, aes128, aes_gcm128, ...)")
+        format!(
+            "unknown ESP cipher '{}' in '{item}' (expected 3des, aes128, aes_gcm128, ...)",
+            tokens[0]
+        )
     })?;
     check_key_len(name, key_len)?;
     let rest = &tokens[used..];
-    let auth = match rest.first() {
-        Some(a) => Some(lookup(ESP_AUTHS, a).ok_or_else(|| {
-            format!("unknown ESP integrity '{a}' in '{item}' (expected md5, sha1, sha2_256, null)")
-        })?),
-        None => None,
+    let integrity = match rest.first() {
+        Some(a) => match lookup(ESP_AUTHS, a) {
+            Some(0) => Integrity::None,
+            Some(number) => Integrity::Alg(AuthAlgorithm(number)),
+            None => {
+                return Err(format!(
+                    "unknown ESP integrity '{a}' in '{item}' (expected md5, sha1, sha2_256, null)"
+                ))
+            }
+        },
+        None => Integrity::Default,
     };
     let group = match rest.get(1) {
         Some(g) => Some(parse_group(g)?),
@@ -261,5 +332,10 @@ pub(crate) fn parse_esp_item(item: &str) -> Result<EspNumbers, String> {
     if rest.len() > 2 {
         return Err(format!("unexpected '{}' in '{item}'", rest[2]));
     }
-    Ok((transform, key_len, auth, group))
+    Ok(EspProposal {
+        transform: EspTransformId(transform),
+        key_len,
+        integrity,
+        group,
+    })
 }

@@ -348,7 +348,12 @@ impl SecretsParser {
             }
             if let Some(rest) = line.strip_prefix("include") {
                 if rest.starts_with(char::is_whitespace) {
-                    let pattern = rest.split('#').next().unwrap_or("").trim();
+                    let pattern = rest
+                        .split('#')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .trim_matches('"');
                     self.include(pattern, &loc, &path);
                     index += 1;
                     continue;
@@ -519,6 +524,21 @@ impl SecretsParser {
         };
         if !first.quoted && first.text.starts_with('{') {
             let body = first.text.trim_start_matches('{').trim_end_matches('}');
+            // keystore checks the fields against each other (n = p*q, d, the CRT values and
+            // the #pubkey= comment) and names the field that is wrong.
+            if let Err(error) = keystore::RsaBlock::parse_at(body, first.line) {
+                let block_loc = Loc {
+                    line: first.line,
+                    column: first.column,
+                    ..loc.clone()
+                };
+                self.error(
+                    &block_loc,
+                    DiagnosticKind::InvalidSecret(format!("RSA key: {error}")),
+                    Some("regenerate the block with 'ipsec rsasigkey --verbose 2048', or copy it again whole"),
+                );
+                return None;
+            }
             let mut fields = Vec::new();
             for line in body.lines() {
                 let line = line.trim();

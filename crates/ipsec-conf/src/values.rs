@@ -35,11 +35,11 @@ fn invalid_hint(key: &str, reason: impl Into<String>, hint: &'static str) -> Pro
     )
 }
 
-/// Parses `yes`/`no` (and `true`/`false`, which Openswan also accepts).
+/// Parses `yes`/`no` (and `true`/`false`, `on`/`off`, which configs in the field use too).
 pub(crate) fn parse_bool(key: &str, value: &str) -> Result<bool, Problem> {
     match value {
-        "yes" | "true" => Ok(true),
-        "no" | "false" => Ok(false),
+        "yes" | "true" | "on" => Ok(true),
+        "no" | "false" | "off" => Ok(false),
         other => Err(invalid_hint(
             key,
             format!("'{other}' is not a boolean"),
@@ -110,6 +110,8 @@ pub(crate) fn parse_host(key: &str, value: &str) -> Result<Host, Problem> {
         "%defaultroute" => Ok(Host::DefaultRoute),
         "%any" | "%any6" => Ok(Host::Any),
         "%opportunistic" => Ok(Host::Opportunistic),
+        "%group" => Ok(Host::Group),
+        "%opportunisticgroup" => Ok(Host::OpportunisticGroup),
         _ => {
             if let Ok(addr) = value.parse::<IpAddr>() {
                 return Ok(Host::Addr(addr));
@@ -294,7 +296,11 @@ pub(crate) fn apply_conn(
     let written = setting.written.as_str();
 
     if let Some((end, field)) = end_mut(conn, key) {
-        return apply_end(end, field, written, value);
+        let warning = apply_end(end, field, written, value)?;
+        if warning.is_some() {
+            conn.other.insert(key.to_owned(), value.to_owned());
+        }
+        return Ok(warning);
     }
 
     match key {
@@ -327,8 +333,7 @@ pub(crate) fn apply_conn(
         "phase2alg" => conn.esp = Some(EspAlgs::parse(value).map_err(|r| invalid(written, r))?),
         "pfs" => conn.pfs = parse_bool(written, value)?,
         "pfsgroup" => {
-            proposal::parse_group(value).map_err(|r| invalid(written, r))?;
-            conn.pfsgroup = Some(value.to_owned());
+            conn.pfsgroup = Some(proposal::parse_group(value).map_err(|r| invalid(written, r))?);
         }
         "keyexchange" => match value {
             "ike" => conn.keyexchange = value.to_owned(),
@@ -404,12 +409,13 @@ fn apply_end(
         "" => end.host = Some(parse_host(written, value)?),
         "subnet" | "subnets" => {
             if value.starts_with("vhost:") || value.starts_with("vnet:") || value.starts_with('%') {
-                return Err((
+                // The caller keeps the value in `other`, so that the writer prints it back.
+                return Ok(Some((
                     DiagnosticKind::Unsupported(format!("{written}={value}")),
                     Some(
                         "virtual subnets (vhost:, vnet:, %priv) are not supported by this gateway",
                     ),
-                ));
+                )));
             }
             let subnets = parse_subnets(written, value)?;
             if field == "subnet" && subnets.len() > 1 {

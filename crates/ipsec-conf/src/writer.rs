@@ -147,7 +147,7 @@ fn write_conn(out: &mut String, conn: &Conn) {
     line(out, "phase2", conn.phase2);
     line(out, "pfs", yes_no(conn.pfs));
     if let Some(group) = &conn.pfsgroup {
-        line(out, "pfsgroup", group);
+        line(out, "pfsgroup", crate::proposal::group_name(*group));
     }
     line(out, "keyexchange", &conn.keyexchange);
     line(out, "ikev2", conn.ikev2);
