@@ -180,11 +180,11 @@ pub enum KeyError {
 #[non_exhaustive]
 pub enum SecretsError {
     /// A line inside the block that is neither a comment nor a `Name: value` field.
-    #[error("line {line}: expected `Name: value` or a comment, found {text:?}")]
+    #[error("line {line}: expected `Name: value` or a comment, found a line starting {text:?}")]
     Syntax {
         /// Line number (1-based, in the file the caller passed).
         line: usize,
-        /// The line, cut to 60 characters.
+        /// The first word of the line (the rest may be a secret value).
         text: String,
     },
     /// A field name this block format does not have.

@@ -26,7 +26,7 @@
 use rsa::{BigUint, RsaPrivateKey};
 use zeroize::Zeroizing;
 
-use crate::error::{BlockField, KeyError, SecretsError};
+use crate::error::{BlockField, KeyError, Rfc3110Error, SecretsError};
 use crate::key::{PrivateKey, PublicKey};
 use crate::rfc3110;
 
@@ -182,7 +182,7 @@ fn block_body_lines(text: &str, first_line: usize) -> Result<Vec<(usize, &str)>,
     {
         return Err(SecretsError::Syntax {
             line: *line,
-            text: text.chars().take(60).collect(),
+            text: first_word(text),
         });
     }
 
@@ -223,7 +223,7 @@ fn collect_fields(lines: &[(usize, &str)]) -> Result<BlockFields, SecretsError> 
         let Some((name, value)) = text.split_once(':') else {
             return Err(SecretsError::Syntax {
                 line,
-                text: text.chars().take(60).collect(),
+                text: first_word(text),
             });
         };
         let name = name.trim();
@@ -249,7 +249,7 @@ fn collect_fields(lines: &[(usize, &str)]) -> Result<BlockFields, SecretsError> 
             SecretsError::InvalidValue {
                 line,
                 field,
-                source,
+                source: redact(field, source),
             }
         })?;
         *slot = Some(FieldValue {
@@ -259,6 +259,34 @@ fn collect_fields(lines: &[(usize, &str)]) -> Result<BlockFields, SecretsError> 
     }
 
     Ok(fields)
+}
+
+/// Returns the first word of a line, up to 40 characters, so that an error about a malformed
+/// line never repeats a secret value that follows the field name.
+fn first_word(text: &str) -> String {
+    text.split(|c: char| c.is_whitespace() || c == ':')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(40)
+        .collect()
+}
+
+/// Removes the start of a secret field's value from a decoding error.
+fn redact(field: BlockField, error: Rfc3110Error) -> Rfc3110Error {
+    let public = matches!(
+        field,
+        BlockField::Pubkey
+            | BlockField::Modulus
+            | BlockField::PublicExponent
+            | BlockField::CkaidNss
+    );
+    match error {
+        Rfc3110Error::MissingPrefix { .. } if !public => Rfc3110Error::MissingPrefix {
+            found: "(secret value not shown)".to_owned(),
+        },
+        other => other,
+    }
 }
 
 fn field_index(field: BlockField) -> usize {

@@ -351,3 +351,25 @@ fn debug_hides_secrets() {
     let debug = format!("{block:?}");
     assert!(!debug.contains(prime_hex), "{debug}");
 }
+
+#[test]
+fn errors_hide_secret_values() {
+    let body = format_rsa_block_body(test_key(), "east", DATE);
+    let prime_line = body.lines().find(|line| line.contains("Prime1")).unwrap();
+    let prime_hex = prime_line.split("0x").nth(1).unwrap().to_owned();
+
+    let no_colon = body.replace("Prime1: 0x", "Prime1 0x");
+    let error = RsaBlock::parse(&no_colon).unwrap_err().to_string();
+    assert_eq!(
+        error,
+        "line 8: expected `Name: value` or a comment, found a line starting \"Prime1\""
+    );
+
+    let no_prefix = body.replace("Prime1: 0x", "Prime1: ");
+    let error = RsaBlock::parse(&no_prefix).unwrap_err().to_string();
+    assert!(
+        error.starts_with("line 8: invalid Prime1: missing prefix"),
+        "{error}"
+    );
+    assert!(!error.contains(&prime_hex[..8]), "{error}");
+}
