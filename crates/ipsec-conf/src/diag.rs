@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// How serious a diagnostic is.
+/// The severity of a diagnostic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     /// The file loads, but something in it is ignored, deprecated or suspicious.
@@ -61,7 +61,7 @@ pub enum DiagnosticKind {
     /// the other way round.
     #[error("keyword '{key}' is not valid in {section}")]
     WrongSection { key: String, section: String },
-    /// Openswan 2.6 knows the keyword, but this gateway does not act on it.
+    /// Openswan 2.6 accepts the keyword, but this gateway does not act on it.
     #[error("keyword '{0}' recognised, not supported by this gateway")]
     Unsupported(String),
     /// Openswan 2.6 lists the keyword as obsolete.
@@ -110,9 +110,9 @@ pub enum DiagnosticKind {
 /// Lines and columns start at 1. A diagnostic about a whole file has line 0.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
-    /// How serious it is.
+    /// The severity.
     pub severity: Severity,
-    /// What is wrong.
+    /// The problem, with its values.
     pub kind: DiagnosticKind,
     /// The file, as it was named to the parser (or as an `include` resolved it).
     pub file: String,
@@ -122,7 +122,7 @@ pub struct Diagnostic {
     pub column: usize,
     /// The source line (secrets files: the line with the secret replaced by `[secret]`).
     pub text: String,
-    /// What to do about it, when the fix is not obvious from the message.
+    /// The suggested fix, when it is not obvious from the message.
     pub hint: Option<String>,
 }
 

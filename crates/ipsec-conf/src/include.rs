@@ -10,7 +10,7 @@ pub const MAX_INCLUDE_DEPTH: usize = 10;
 /// the parser walk a whole file system.
 pub const MAX_INCLUDE_MATCHES: usize = 1000;
 
-/// Whether `text` contains a glob metacharacter.
+/// Checks whether `text` contains a glob metacharacter.
 pub(crate) fn has_glob(text: &str) -> bool {
     text.contains(['*', '?', '['])
 }

@@ -1,16 +1,16 @@
-//! The keyword table: every ipsec.conf keyword Openswan 2.6.51.5 knows, and the foreign ones
+//! The keyword table: every ipsec.conf keyword of Openswan 2.6.51.5, and the foreign ones
 //! that get a dialect diagnostic.
 
 use crate::diag::Dialect;
 
-/// Which section a keyword belongs to.
+/// The section kind a keyword belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Section {
     Setup,
     Conn,
 }
 
-/// What this gateway does with a keyword.
+/// The level of support this gateway has for a keyword.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Support {
     /// Parsed into the typed model.
@@ -164,7 +164,7 @@ pub(crate) const KEYWORDS: &[Keyword] = &[
     kw("pfsgroup", C, false, I),
 ];
 
-/// Keywords that only Libreswan knows (without an Openswan equivalent).
+/// Keywords that only Libreswan accepts (without an Openswan equivalent).
 const LIBRESWAN_ONLY: &[&str] = &[
     "ikev1_policy",
     "logfile",
@@ -221,7 +221,7 @@ const LIBRESWAN_ONLY: &[&str] = &[
     "remote_peer_type",
 ];
 
-/// Keywords that only strongSwan's starter knows.
+/// Keywords that only strongSwan's starter accepts.
 const STRONGSWAN_ONLY: &[&str] = &[
     "auth",
     "auth2",
@@ -258,10 +258,10 @@ const STRONGSWAN_ONLY: &[&str] = &[
     "lifebytes",
 ];
 
-/// What a key in ipsec.conf turned out to be.
+/// The classification of a key in ipsec.conf.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Lookup {
-    /// An Openswan keyword; for `left*`/`right*` keys, `side` says which end.
+    /// An Openswan keyword. For `left*`/`right*` keys, `side` is the end.
     Known {
         keyword: &'static Keyword,
         side: Option<Side>,
@@ -314,7 +314,7 @@ fn find(name: &str, section: Section) -> Option<(&'static Keyword, Option<Side>)
     None
 }
 
-/// Whether the name (without a `left`/`right` prefix) is in `list`.
+/// Checks whether the name, with or without a `left`/`right` prefix, is in `list`.
 fn in_list(list: &[&str], name: &str) -> bool {
     let bare = name
         .strip_prefix("left")
@@ -346,7 +346,7 @@ pub(crate) fn lookup(key: &str, section: Section) -> Lookup {
     Lookup::Unknown
 }
 
-/// The section a keyword belongs to when it appears in the wrong one.
+/// Checks whether `key` is a keyword of the other kind of section.
 pub(crate) fn other_section(key: &str, section: Section) -> bool {
     let other = match section {
         Section::Setup => Section::Conn,

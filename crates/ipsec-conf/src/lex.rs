@@ -10,7 +10,7 @@ use crate::include::{self, MAX_INCLUDE_DEPTH};
 /// keeps a wrong path (a disk image, /dev/zero) from being read whole.
 pub const MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
 
-/// Where something was written.
+/// A source location with the line's text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Loc {
     pub file: String,
@@ -52,7 +52,7 @@ pub(crate) struct RawEntry {
     /// The value without quotes or braces; empty means "the default".
     pub value: String,
     pub loc: Loc,
-    /// Where the value starts.
+    /// The column where the value starts.
     pub value_column: usize,
 }
 
@@ -228,7 +228,7 @@ impl Lexer {
         });
     }
 
-    /// An unindented line that is no section header: a parameter that lost its indentation,
+    /// Handles an unindented line that is no section header: a parameter that lost its indentation,
     /// or the rest of a value that a copy from a terminal wrapped.
     fn lex_unindented(&mut self, trimmed: &str, loc: &Loc) {
         if self.wrapping.is_some() {
@@ -398,7 +398,7 @@ impl Lexer {
     }
 }
 
-/// The key at the start of `text`: letters, digits, `_` and `-`.
+/// Returns the key at the start of `text`: letters, digits, `_` and `-`.
 fn parse_key(text: &str) -> Option<&str> {
     let end = text
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))

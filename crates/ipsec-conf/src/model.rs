@@ -156,7 +156,7 @@ pub struct Conn {
 }
 
 impl Conn {
-    /// A conn with every key at its Openswan 2.6 default.
+    /// Creates a conn with every key at its Openswan 2.6 default.
     pub fn new(name: impl Into<String>) -> Conn {
         Conn {
             name: name.into(),
@@ -424,7 +424,7 @@ macro_rules! keyword_enum {
                 }
             }
 
-            /// The canonical Openswan spelling.
+            /// Returns the canonical Openswan spelling.
             pub fn as_str(self) -> &'static str {
                 match self {
                     $($name::$variant => $text,)*
@@ -501,9 +501,9 @@ keyword_enum! {
     Ikev2Policy {
         /// IKEv1 only.
         Never = "never" | "no",
-        /// Answer IKEv2, start IKEv1.
+        /// Accept IKEv2 from a peer, initiate with IKEv1.
         Permit = "permit",
-        /// Start IKEv2, answer both.
+        /// Initiate with IKEv2, accept both.
         Propose = "propose" | "yes",
         /// IKEv2 only.
         Insist = "insist",

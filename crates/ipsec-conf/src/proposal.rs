@@ -162,7 +162,8 @@ const ESP_CIPHERS: &[(&str, u8)] = &[
     ("camellia", 22),
 ];
 
-/// ESP authentication names and their IPsec DOI authentication algorithm numbers; 0 is none.
+/// ESP authentication names and their IPsec DOI authentication algorithm numbers. The
+/// number 0 stands for no integrity algorithm.
 const ESP_AUTHS: &[(&str, u16)] = &[
     ("md5", 1),
     ("sha", 2),
@@ -216,7 +217,8 @@ pub fn parse_group(text: &str) -> Result<GroupDescription, String> {
     ))
 }
 
-/// The Openswan name of a group that [`parse_group`] accepts (`modp1024`), or its number.
+/// Returns the Openswan name of a group (`modp1024`) that [`parse_group`] reads back, or
+/// its number for a group without a name.
 pub fn group_name(group: GroupDescription) -> String {
     GROUPS
         .iter()
@@ -225,7 +227,7 @@ pub fn group_name(group: GroupDescription) -> String {
         .unwrap_or_else(|| group.0.to_string())
 }
 
-/// A cipher name with an optional key length: `aes128`, `aes-128`, `aes_gcm256`, `3des`.
+/// Splits a cipher name from its optional key length: `aes128`, `aes-128`, `aes_gcm256`, `3des`.
 /// Returns the name, the key length and how many tokens were consumed.
 fn split_cipher<'a>(tokens: &[&'a str]) -> Result<(&'a str, Option<u16>, usize), String> {
     let first = tokens[0];
@@ -266,7 +268,7 @@ fn tokens(item: &str) -> Vec<String> {
         .collect()
 }
 
-/// One `ike=` proposal.
+/// Parses one `ike=` proposal.
 fn parse_ike_item(item: &str) -> Result<IkeProposal, String> {
     let owned = tokens(item);
     let tokens: Vec<&str> = owned.iter().map(String::as_str).collect();
@@ -300,7 +302,7 @@ fn parse_ike_item(item: &str) -> Result<IkeProposal, String> {
     })
 }
 
-/// One `phase2alg=` proposal.
+/// Parses one `phase2alg=` proposal.
 fn parse_esp_item(item: &str) -> Result<EspProposal, String> {
     let owned = tokens(item);
     let tokens: Vec<&str> = owned.iter().map(String::as_str).collect();

@@ -59,7 +59,7 @@ struct Resolver {
     also_cycles: std::collections::HashSet<Vec<String>>,
 }
 
-/// The canonical name of an Openswan keyword, with aliases folded (`keylife` is
+/// Returns the canonical name of an Openswan keyword, with aliases folded (`keylife` is
 /// `salifetime`, `esp` is `phase2alg`).
 fn canonical(name: &str) -> &str {
     match name {

@@ -14,7 +14,7 @@ impl SecretBytes {
         SecretBytes(Zeroizing::new(bytes))
     }
 
-    /// The secret bytes.
+    /// Returns the secret bytes.
     pub fn expose(&self) -> &[u8] {
         &self.0
     }
@@ -36,7 +36,7 @@ impl SecretString {
         SecretString(Zeroizing::new(text))
     }
 
-    /// The secret text.
+    /// Returns the secret text.
     pub fn expose(&self) -> &str {
         &self.0
     }

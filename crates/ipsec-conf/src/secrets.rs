@@ -26,7 +26,7 @@ pub enum SecretKind {
     Other,
 }
 
-/// An RSA private key as ipsec.secrets holds it.
+/// An RSA private key as ipsec.secrets stores it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RsaSecret {
     /// A `{ Modulus: ... }` block: each `Name: value` line in order (comment lines dropped).
@@ -41,7 +41,8 @@ pub enum RsaSecret {
 }
 
 impl RsaSecret {
-    /// The block as Openswan writes it (`Name: value` lines, without braces), for `keystore`.
+    /// Returns the block as Openswan writes it (`Name: value` lines, without braces), for
+    /// `keystore`.
     pub fn block_text(&self) -> Option<SecretString> {
         match self {
             RsaSecret::Block(fields) => {
@@ -73,7 +74,7 @@ pub enum Secret {
 }
 
 impl Secret {
-    /// The kind of this secret.
+    /// Returns the kind of this secret.
     pub fn kind(&self) -> SecretKind {
         match self {
             Secret::Psk(_) => SecretKind::Psk,
@@ -107,9 +108,9 @@ pub struct Secrets {
 impl Secrets {
     /// Finds the secret of `kind` for a conn between `local` and `remote`, as Openswan does.
     ///
-    /// The most specific entry wins: one whose indices contain both ids, then (for RSA only)
-    /// one whose indices contain the local id among others, then one with the local id as its
-    /// only index, then one with no index. `%any` (`%any6`, `0.0.0.0`) matches an IPv4 (IPv6)
+    /// The most specific entry wins: one whose indices contain both ids (as two different
+    /// indices), then (for RSA only) one whose indices contain the local id among others, then
+    /// one with the local id as its only index, then one with no index. `%any` (`%any6`, `0.0.0.0`) matches an IPv4 (IPv6)
     /// address id; an exact match beats a `%any` match of the same rank. Among equals the
     /// first entry in the file wins.
     pub fn lookup(&self, kind: SecretKind, local: &Id, remote: &Id) -> Option<&SecretEntry> {
@@ -125,7 +126,7 @@ impl Secrets {
         best.map(|(_, entry)| entry)
     }
 
-    /// The pre-shared key for `local` and `remote`, if any.
+    /// Finds the pre-shared key for `local` and `remote`.
     pub fn psk(&self, local: &Id, remote: &Id) -> Option<&SecretBytes> {
         match &self.lookup(SecretKind::Psk, local, remote)?.secret {
             Secret::Psk(bytes) => Some(bytes),
@@ -133,7 +134,7 @@ impl Secrets {
         }
     }
 
-    /// The RSA private key for `local` (and `remote`), if any.
+    /// Finds the RSA private key for `local` (and `remote`).
     pub fn rsa(&self, local: &Id, remote: &Id) -> Option<&RsaSecret> {
         match &self.lookup(SecretKind::Rsa, local, remote)?.secret {
             Secret::Rsa(key) => Some(key),
@@ -141,7 +142,7 @@ impl Secrets {
         }
     }
 
-    /// The XAUTH password of `user` (an `@user` or `user@domain` index).
+    /// Finds the XAUTH password of `user` (an `@user` or `user@domain` index).
     pub fn xauth(&self, user: &Id) -> Option<&SecretBytes> {
         self.entries.iter().find_map(|e| match &e.secret {
             Secret::Xauth(bytes) if e.ids.iter().any(|id| same_id(id, user)) => Some(bytes),
@@ -150,7 +151,7 @@ impl Secrets {
     }
 }
 
-/// How an index matches an id: 2 exactly, 1 through `%any`, 0 not at all.
+/// Scores how an index matches an id: 2 exactly, 1 through `%any`, 0 not at all.
 fn match_id(index: &Id, id: &Id) -> u8 {
     if same_id(index, id) {
         return 2;
@@ -173,7 +174,7 @@ fn same_id(a: &Id, b: &Id) -> bool {
     }
 }
 
-/// The rank of an entry for the pair, higher is better, `None` if it does not apply.
+/// Ranks an entry for the pair (higher is better), or returns `None` if it does not apply.
 fn rank(entry: &SecretEntry, kind: SecretKind, local: &Id, remote: &Id) -> Option<(u8, usize)> {
     if entry.ids.is_empty() {
         return Some((1, 0));
@@ -184,22 +185,32 @@ fn rank(entry: &SecretEntry, kind: SecretKind, local: &Id, remote: &Id) -> Optio
         .map(|i| match_id(i, local))
         .max()
         .unwrap_or(0);
-    let him = entry
-        .ids
-        .iter()
-        .map(|i| match_id(i, remote))
-        .max()
-        .unwrap_or(0);
-    let exact = usize::from(me == 2) + usize::from(him == 2);
     if entry.ids.len() == 1 {
-        return (me > 0).then_some((2, exact));
+        return (me > 0).then_some((2, usize::from(me == 2)));
     }
-    if me > 0 && him > 0 {
-        // Both ids must match distinct indices unless they are the same id.
+
+    // The two ids must match two different indices, so that `A %any` does not pair two
+    // strangers through its one `%any`.
+    let mut best_pair: Option<usize> = None;
+    for (i, mine) in entry.ids.iter().enumerate() {
+        let mine = match_id(mine, local);
+        if mine == 0 {
+            continue;
+        }
+        for (j, theirs) in entry.ids.iter().enumerate() {
+            let theirs = match_id(theirs, remote);
+            if i == j || theirs == 0 {
+                continue;
+            }
+            let exact = usize::from(mine == 2) + usize::from(theirs == 2);
+            best_pair = best_pair.max(Some(exact));
+        }
+    }
+    if let Some(exact) = best_pair {
         return Some((4, exact));
     }
     if me > 0 && kind == SecretKind::Rsa {
-        return Some((3, exact));
+        return Some((3, usize::from(me == 2)));
     }
     None
 }
@@ -299,7 +310,7 @@ struct SecretsParser {
     stack: Vec<PathBuf>,
 }
 
-/// The line shown in diagnostics: everything up to the colon, then `[secret]`, so that no
+/// Redacts a line for diagnostics: everything up to the colon, then `[secret]`, so that no
 /// secret reaches a log.
 fn redacted(line: &str) -> String {
     match line.find(": ").or_else(|| line.find(":\t")) {
@@ -584,7 +595,7 @@ fn is_kind(text: &str) -> bool {
         .any(|k| k.eq_ignore_ascii_case(text))
 }
 
-/// The change in `{`/`}` nesting over a line, outside quotes and comments.
+/// Computes the change in `{`/`}` nesting over a line, outside quotes and comments.
 fn brace_depth(line: &str) -> i32 {
     let mut depth = 0;
     let mut quoted = false;

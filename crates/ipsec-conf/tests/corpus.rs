@@ -19,7 +19,7 @@ fn shared_dir() -> PathBuf {
     }
 }
 
-/// A sample value for a template variable, chosen from its name.
+/// Picks a sample value for a template variable from its name.
 fn sample_value(expression: &str) -> &'static str {
     let name = expression.to_ascii_lowercase();
     if [
@@ -79,7 +79,7 @@ fn substitute(text: &str, open: &str, close: &str) -> String {
         }
         out.push_str(&rest[..start]);
         rest = &rest[start + open.len() + len + close.len()..];
-        // An expression followed by `/24` is an address, whatever its name says.
+        // An expression followed by `/24` is an address, whatever its name suggests.
         if rest.starts_with('/') {
             out.push_str("10.1.0.0");
         } else {

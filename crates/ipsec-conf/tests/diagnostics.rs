@@ -1,5 +1,5 @@
-//! Pinned diagnostics for the mistakes admins make most: each case gives the file, line,
-//! column and message that a person sees.
+//! Pinned diagnostics for the mistakes admins make most: each case checks the file, line,
+//! column and message that the admin reads.
 
 use std::fs;
 

@@ -206,7 +206,7 @@ fn psk_secrets_line_and_lookup() {
         .value
         .psk(&Id::Addr("6.25.232.6".parse().unwrap()), &left)
         .is_some());
-    // The HOWTO's conn says right=6.25.232.1 but its secrets line names 6.25.232.6, so
+    // The HOWTO's conn has right=6.25.232.1 but its secrets line names 6.25.232.6, so
     // Openswan finds no PSK for the conn as printed: a two-index entry needs both ids.
     assert!(parsed
         .value
