@@ -88,6 +88,19 @@ impl XfrmMessage {
         }
     }
 
+    /// The netlink flags `XfrmSocket` and `ip xfrm` send this request with: `NLM_F_ACK` on
+    /// changes, none on single reads (the reply is the answer) and `NLM_F_DUMP` on dumps.
+    pub fn request_flags(&self) -> u16 {
+        use crate::netlink::{NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST};
+        match self {
+            XfrmMessage::GetSa(_) | XfrmMessage::GetPolicy(_) | XfrmMessage::AllocSpi(_) => {
+                NLM_F_REQUEST
+            }
+            XfrmMessage::DumpSas(_) | XfrmMessage::DumpPolicies => NLM_F_REQUEST | NLM_F_DUMP,
+            _ => NLM_F_REQUEST | NLM_F_ACK,
+        }
+    }
+
     /// Appends the body (fixed structure and attributes).
     pub fn emit(&self, buf: &mut Vec<u8>) {
         match self {
@@ -194,13 +207,14 @@ pub struct NetlinkMessage {
 }
 
 impl NetlinkMessage {
-    /// A request with this sequence number and flags; the message type comes from `message`.
-    pub fn request(message: XfrmMessage, flags: u16, sequence: u32) -> Self {
+    /// A request with this sequence number, with the message type and flags that `message`
+    /// calls for ([`XfrmMessage::request_flags`]) and port id 0.
+    pub fn request(message: XfrmMessage, sequence: u32) -> Self {
         NetlinkMessage {
             header: NetlinkHeader {
                 length: 0,
                 message_type: message.message_type(),
-                flags,
+                flags: message.request_flags(),
                 sequence,
                 port_id: 0,
             },

@@ -41,16 +41,16 @@ impl Template {
     /// Size of `struct xfrm_user_tmpl`.
     pub const SIZE: usize = 64;
 
-    /// A transport-mode template for `proto`, as `ip xfrm policy ... tmpl proto PROTO mode
-    /// transport` builds it. The family is left unset, as `ip xfrm` leaves it.
-    pub fn transport(proto: IpProtocol) -> Self {
+    /// A transport-mode template for `proto` in `family`, as `ip xfrm policy ... tmpl proto
+    /// PROTO mode transport` builds it (with the family of the policy's addresses).
+    pub fn transport(proto: IpProtocol, family: AddressFamily) -> Self {
         Template {
             id: XfrmId {
                 daddr: XfrmAddress::default(),
                 spi: 0,
                 proto,
             },
-            family: AddressFamily::UNSPEC,
+            family,
             saddr: XfrmAddress::default(),
             reqid: 0,
             mode: Mode::TRANSPORT,
@@ -64,7 +64,7 @@ impl Template {
 
     /// A tunnel-mode template between the gateways `src` and `dst`.
     pub fn tunnel(proto: IpProtocol, src: IpAddr, dst: IpAddr) -> Self {
-        let mut template = Template::transport(proto);
+        let mut template = Template::transport(proto, family_of(dst));
         template.id.daddr = dst.into();
         template.saddr = src.into();
         template.family = family_of(dst);

@@ -12,7 +12,7 @@ use crate::algorithm::{names, Algorithm, AuthAlgorithm};
 use crate::error::{Operation, XfrmError, EPROTONOSUPPORT};
 use crate::flush::{FlushPolicy, FlushSa};
 use crate::message::{NetlinkMessage, Payload, XfrmMessage};
-use crate::netlink::{ErrorMessage, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST};
+use crate::netlink::{ErrorMessage, NLM_F_DUMP_INTR};
 use crate::policy::{PolicyId, PolicySpec};
 use crate::sa::SaSpec;
 use crate::sa_id::SaId;
@@ -315,7 +315,7 @@ impl XfrmSocket {
         operation: Operation,
         message: XfrmMessage,
     ) -> Result<(), XfrmError> {
-        let sequence = self.send(operation, message, NLM_F_REQUEST | NLM_F_ACK)?;
+        let sequence = self.send(operation, message)?;
         loop {
             for reply in self.replies(operation, sequence)? {
                 if let Payload::Error(error) = reply.payload {
@@ -332,7 +332,7 @@ impl XfrmSocket {
         operation: Operation,
         message: XfrmMessage,
     ) -> Result<XfrmMessage, XfrmError> {
-        let sequence = self.send(operation, message, NLM_F_REQUEST)?;
+        let sequence = self.send(operation, message)?;
         loop {
             for reply in self.replies(operation, sequence)? {
                 match reply.payload {
@@ -352,7 +352,7 @@ impl XfrmSocket {
         operation: Operation,
         message: XfrmMessage,
     ) -> Result<Vec<XfrmMessage>, XfrmError> {
-        let sequence = self.send(operation, message, NLM_F_REQUEST | NLM_F_DUMP)?;
+        let sequence = self.send(operation, message)?;
         let mut messages = Vec::new();
         let mut interrupted = false;
         loop {
@@ -374,14 +374,9 @@ impl XfrmSocket {
         }
     }
 
-    fn send(
-        &mut self,
-        operation: Operation,
-        message: XfrmMessage,
-        flags: u16,
-    ) -> Result<u32, XfrmError> {
+    fn send(&mut self, operation: Operation, message: XfrmMessage) -> Result<u32, XfrmError> {
         self.sequence = self.sequence.wrapping_add(1);
-        let mut request = NetlinkMessage::request(message, flags, self.sequence);
+        let mut request = NetlinkMessage::request(message, self.sequence);
         request.header.port_id = self.port_id;
         // The request may contain keys: wipe the buffer after sending.
         let bytes = Zeroizing::new(request.to_bytes());
