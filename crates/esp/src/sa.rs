@@ -816,8 +816,7 @@ impl InboundSa {
             }
         }
 
-        let (head, rest) = data.split_at_mut(head_len);
-        let (body, icv) = rest.split_at_mut(body_len);
+        let (head, sealed) = data.split_at_mut(head_len);
         let iv = &head[ESP_HEADER_LEN..];
         match cipher {
             Cipher::Null => {}
@@ -830,12 +829,13 @@ impl InboundSa {
                     self.core.config.esn,
                     esn_high,
                 );
-                if !self.core.ciphers.gcm_open(iv, aad, body, icv) {
+                if !self.core.ciphers.gcm_open(iv, aad, sealed) {
                     return Err(EspError::IcvMismatch { seq });
                 }
             }
-            _ => self.core.ciphers.cbc_decrypt(iv, body),
+            _ => self.core.ciphers.cbc_decrypt(iv, &mut sealed[..body_len]),
         }
+        let body = &sealed[..body_len];
 
         // The packet is authentic from here on: record its number before judging the content.
         self.replay.accept(seq);
