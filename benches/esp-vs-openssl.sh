@@ -4,7 +4,7 @@
 # For each pair it prints our encapsulation MB/s, OpenSSL's MB/s for the same cipher and MAC,
 # and the ratio of packets per second. Both sides divide by CPU time (ours from
 # /proc/thread-self/schedstat, OpenSSL's by default), so the figures are per core even on a
-# loaded machine; each side runs ROUNDS times, interleaved, and the best round counts.
+# loaded machine. Each side runs ROUNDS times, interleaved, and the best round counts.
 #
 # Our packets are 1400-byte inner IPv4 packets in tunnel mode. AES-CBC pads them to 1408
 # bytes of ciphertext, so OpenSSL's AES-CBC rows use 1408-byte buffers: its stitched

@@ -26,7 +26,7 @@ const SUITES: &[(Cipher, Integrity)] = &[
     (Cipher::AesGcm16_256, Integrity::None),
 ];
 
-/// An IPv4 packet of `size` bytes (protocol 59, no next header).
+/// Builds an IPv4 packet of `size` bytes (protocol 59, no next header).
 fn inner_packet(size: usize) -> Vec<u8> {
     let mut packet = vec![0xa5u8; size];
     packet[..20].copy_from_slice(&[

@@ -29,7 +29,7 @@ fn suite_named(name: &str) -> Option<Suite> {
     Suite::new(cipher, integrity).ok()
 }
 
-/// An IPv4 packet of `size` bytes (protocol 59, no next header).
+/// Builds an IPv4 packet of `size` bytes (protocol 59, no next header).
 fn inner_packet(size: usize) -> Vec<u8> {
     let mut packet = vec![0xa5u8; size];
     packet[..20].copy_from_slice(&[

@@ -21,8 +21,15 @@
 //! - [`classify_udp_payload`] and [`parse_outer`] split UDP/4500 traffic into IKE, ESP and
 //!   NAT keepalives.
 //!
-//! Steady-state packet processing never allocates. Keys are zeroized on drop and no `Debug`
-//! output shows them.
+//! Steady-state packet processing never allocates (a counting-allocator test checks every
+//! suite). Raw key bytes are zeroized on drop and no `Debug` output shows them; the keyed
+//! HMAC states and `ring`'s AES-GCM key schedule are not zeroized.
+//!
+//! # Algorithms
+//! AES-CBC, 3DES and HMAC come from the RustCrypto crates (`aes`, `des`, `cbc`, `hmac`,
+//! `sha1`, `sha2`, `md-5`), AES-GCM from `ring`, which was more than four times faster here.
+//! CBC IVs come from a ChaCha20 CSPRNG owned by each [`OutboundSa`] and seeded from the
+//! caller's CSPRNG; AES-GCM IVs are the 64-bit sequence number.
 //!
 //! # Example
 //! ```

@@ -70,7 +70,7 @@ pub struct SaConfig {
 }
 
 impl SaConfig {
-    /// A configuration with 32-bit sequence numbers, the default replay window, no lifetime
+    /// Creates a configuration with 32-bit sequence numbers, the default replay window, no lifetime
     /// limits and no UDP encapsulation.
     pub fn new(spi: u32, suite: Suite, mode: Mode, src: IpAddr, dst: IpAddr) -> SaConfig {
         SaConfig {
@@ -218,7 +218,7 @@ impl fmt::Debug for SaCore {
     }
 }
 
-/// Where an encapsulated packet lies in the caller's storage.
+/// The location of an encapsulated packet in the caller's storage.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Encapsulated {
     /// The whole outer IP packet: send it through a raw socket or a TUN device.
@@ -287,7 +287,7 @@ impl OutboundSa {
 
     /// Protects the IP packet in `buf` and leaves the outer packet in its place.
     ///
-    /// In tunnel mode `buf` holds the inner packet, and the outer header is built from the
+    /// In tunnel mode `buf` contains the inner packet, and the outer header is built from the
     /// SA's addresses with the inner DSCP and ECN copied (RFC 6040 normal mode). In transport
     /// mode the packet's own IP header moves to the front of the ESP header. Needs
     /// [`MAX_HEADROOM`](crate::MAX_HEADROOM) and [`MAX_TAILROOM`](crate::MAX_TAILROOM) at most.
@@ -667,7 +667,7 @@ fn write_transport_header(
     Ok(())
 }
 
-/// What to do with a decapsulated packet.
+/// The action for a decapsulated packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
     /// Tunnel mode: `packet` is the inner IP packet; write it to the tunnel device after
@@ -680,10 +680,10 @@ pub enum Delivery {
     Dummy,
 }
 
-/// Where a decapsulated packet lies in the caller's storage, and what to do with it.
+/// The location of a decapsulated packet in the caller's storage, and its action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decapsulated {
-    /// What to do with `packet`.
+    /// The action for `packet`.
     pub delivery: Delivery,
     /// The inner packet or payload, as a range of the storage (also `buf`'s new data).
     pub packet: Range<usize>,
@@ -746,8 +746,9 @@ impl InboundSa {
     /// Verifies and decrypts the ESP packet in `buf` (starting at the SPI, without IP or UDP
     /// header) and narrows `buf` to the inner packet.
     ///
-    /// Order of checks (RFC 4303 3.4): length, SPI, replay window, ICV in constant time,
-    /// decryption, padding and Next Header; the replay window moves only after the ICV passed.
+    /// Checks come in the order of RFC 4303 3.4: length, SPI, replay window, ICV in constant
+    /// time, decryption, padding and Next Header. The replay window moves only after the ICV
+    /// passed.
     /// Never allocates.
     ///
     /// # Errors

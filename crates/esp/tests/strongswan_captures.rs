@@ -40,7 +40,7 @@ fn child_keys(log: &Value) -> HashMap<u32, (Vec<u8>, Vec<u8>)> {
     keys
 }
 
-/// The inner packets strongSwan logged as ESP payloads.
+/// Returns the inner packets strongSwan logged as ESP payloads.
 fn logged_payloads(log: &Value) -> Vec<Vec<u8>> {
     log.as_array()
         .unwrap()

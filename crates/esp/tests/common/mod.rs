@@ -21,7 +21,7 @@ pub const SUITES: &[(Cipher, Integrity)] = &[
     (Cipher::AesGcm16_256, Integrity::None),
 ];
 
-/// The folder of shared test material: `SHARED_DIR`, else `../shared` beside the repository.
+/// Returns the folder of shared test material: `SHARED_DIR`, else `../shared` beside the repository.
 pub fn shared_dir() -> PathBuf {
     match std::env::var_os("SHARED_DIR") {
         Some(dir) => PathBuf::from(dir),
@@ -61,7 +61,7 @@ pub fn v6(last: u16) -> IpAddr {
     IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, last))
 }
 
-/// An outbound and an inbound SA sharing one configuration and keys.
+/// Creates an outbound and an inbound SA sharing one configuration and keys.
 pub fn sa_pair(config: SaConfig, keys: &Keys, now: Instant) -> (OutboundSa, InboundSa) {
     let mut rng = rand_chacha::ChaCha20Rng::from_seed([42; 32]);
     let outbound = OutboundSa::new(config.clone(), keys, now, &mut rng).expect("outbound SA");
@@ -69,7 +69,7 @@ pub fn sa_pair(config: SaConfig, keys: &Keys, now: Instant) -> (OutboundSa, Inbo
     (outbound, inbound)
 }
 
-/// An IPv4 UDP packet with `payload_len` bytes of payload and a valid header checksum.
+/// Builds an IPv4 UDP packet with `payload_len` bytes of payload and a valid header checksum.
 pub fn ipv4_udp(src: [u8; 4], dst: [u8; 4], payload_len: usize) -> Vec<u8> {
     let total = 20 + 8 + payload_len;
     let mut p = vec![0u8; total];
@@ -91,7 +91,7 @@ pub fn ipv4_udp(src: [u8; 4], dst: [u8; 4], payload_len: usize) -> Vec<u8> {
     p
 }
 
-/// An IPv6 UDP packet with `payload_len` bytes of payload (UDP checksum left 0).
+/// Builds an IPv6 UDP packet with `payload_len` bytes of payload (UDP checksum left 0).
 pub fn ipv6_udp(src: u16, dst: u16, payload_len: usize) -> Vec<u8> {
     let mut p = vec![0u8; 40 + 8 + payload_len];
     p[0] = 0x60;
