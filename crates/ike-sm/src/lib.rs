@@ -50,6 +50,9 @@ mod phase2;
 mod proposal;
 pub mod status;
 
+/// The `rand_core` version whose traits [`EngineRng`] builds on.
+pub use rand_core;
+
 pub use config::{
     Auth, ConnectionConfig, DhGroupId, DpdAction, DpdConfig, EndpointConfig, EspCipher,
     EspIntegrity, EspProposal, Identity, IkeCipher, IkeHash, IkeProposal, Subnet,

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# tshark as an independent decoder of ike-sm's output: handshakes (three phase 1 suites, PSK
+# with forceencaps and behind a NAT, RSA signatures) are written to a pcap, which must show no
+# malformed or error-level expert item, and with the engine's exported ikev1_decryption_table
+# tshark must decrypt both encrypted Main Mode messages and all three Quick Mode messages.
+# Runs from the repository root; needs tshark.
+set -euo pipefail
+
+command -v tshark > /dev/null || { echo "tshark is not installed" >&2; exit 1; }
+cargo test --locked -q -p ike-sm --test tshark -- --ignored
