@@ -9,10 +9,14 @@ shared=${SHARED_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared}
 vm="$shared/interop/vm"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
 
-"$vm/build-image.sh" >/dev/null
-
 work=$(mktemp -d /tmp/xf-vm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+
+if ! "$vm/build-image.sh" > "$work/build-image.log" 2>&1; then
+    tail -n 40 "$work/build-image.log" >&2
+    echo "building the VM image failed" >&2
+    exit 1
+fi
 
 # `cargo test --no-run` names each executable on stderr: "Executable tests/x.rs (PATH)".
 cargo test -p xfrm-sys --locked --test kernel_esp --test live_host --no-run 2>&1 \

@@ -89,7 +89,7 @@ impl XfrmMessage {
     }
 
     /// The netlink flags `XfrmSocket` and `ip xfrm` send this request with: `NLM_F_ACK` on
-    /// changes, none on single reads (the reply is the answer) and `NLM_F_DUMP` on dumps.
+    /// changes, none on single reads (the reply itself acknowledges) and `NLM_F_DUMP` on dumps.
     pub fn request_flags(&self) -> u16 {
         use crate::netlink::{NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST};
         match self {
@@ -128,7 +128,7 @@ impl XfrmMessage {
         }
     }
 
-    /// Parses a body of type `message_type`. `flags` tells a dump request (`NLM_F_DUMP`) from
+    /// Parses a body of type `message_type`. `flags` distinguishes a dump request (`NLM_F_DUMP`) from
     /// a single `GETSA`/`GETPOLICY`; `base` is the body's offset for error messages.
     ///
     /// Never panics. Unknown message types become [`XfrmMessage::Other`].
@@ -207,7 +207,7 @@ pub struct NetlinkMessage {
 }
 
 impl NetlinkMessage {
-    /// A request with this sequence number, with the message type and flags that `message`
+    /// Builds a request with this sequence number, with the message type and flags that `message`
     /// calls for ([`XfrmMessage::request_flags`]) and port id 0.
     pub fn request(message: XfrmMessage, sequence: u32) -> Self {
         NetlinkMessage {

@@ -217,7 +217,7 @@ pub(crate) fn build_message(
 pub struct ErrorMessage {
     /// The errno as the kernel sends it: 0 for an acknowledgement, negative for an error.
     pub error: i32,
-    /// The header of the request this answers.
+    /// The header of the request this message replies to.
     pub request: NetlinkHeader,
     /// `NLMSGERR_ATTR_MSG`, the kernel's explanation, when extended acks are on.
     pub message: Option<String>,

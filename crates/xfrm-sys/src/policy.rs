@@ -41,7 +41,7 @@ impl Template {
     /// Size of `struct xfrm_user_tmpl`.
     pub const SIZE: usize = 64;
 
-    /// A transport-mode template for `proto` in `family`, as `ip xfrm policy ... tmpl proto
+    /// Builds a transport-mode template for `proto` in `family`, as `ip xfrm policy ... tmpl proto
     /// PROTO mode transport` builds it (with the family of the policy's addresses).
     pub fn transport(proto: IpProtocol, family: AddressFamily) -> Self {
         Template {
@@ -62,7 +62,7 @@ impl Template {
         }
     }
 
-    /// A tunnel-mode template between the gateways `src` and `dst`.
+    /// Builds a tunnel-mode template between the gateways `src` and `dst`.
     pub fn tunnel(proto: IpProtocol, src: IpAddr, dst: IpAddr) -> Self {
         let mut template = Template::transport(proto, family_of(dst));
         template.id.daddr = dst.into();
@@ -193,7 +193,7 @@ impl PolicySpec {
     /// Size of `struct xfrm_userpolicy_info`.
     pub const SIZE: usize = 168;
 
-    /// An allow policy for `selector` in `direction` with no templates and unlimited
+    /// Builds an allow policy for `selector` in `direction` with no templates and unlimited
     /// lifetimes, as `ip xfrm policy add SELECTOR dir DIR` builds it.
     pub fn new(selector: Selector, direction: Direction) -> Self {
         PolicySpec {
@@ -214,7 +214,7 @@ impl PolicySpec {
         }
     }
 
-    /// The key that names this policy for [`crate::XfrmSocket::delete_policy`] and
+    /// Returns the key that names this policy for [`crate::XfrmSocket::delete_policy`] and
     /// `get_policy`: selector, direction, type, mark and interface id.
     pub fn policy_id(&self) -> crate::PolicyId {
         crate::PolicyId {

@@ -30,7 +30,7 @@ pub struct SaSpec {
     pub lifetime: LifetimeConfig,
     pub current: LifetimeCurrent,
     pub stats: Stats,
-    /// The sequence number of an `XFRM_MSG_ACQUIRE` this SA answers, or 0.
+    /// The sequence number of the `XFRM_MSG_ACQUIRE` this SA responds to, or 0.
     pub seq: u32,
     /// Links the SA to policy templates with the same reqid.
     pub reqid: u32,
@@ -111,7 +111,7 @@ impl SaSpec {
         }
     }
 
-    /// The key that names this SA for [`crate::XfrmSocket::get_sa`] and `delete_sa`.
+    /// Returns the key that names this SA for [`crate::XfrmSocket::get_sa`] and `delete_sa`.
     pub fn sa_id(&self) -> crate::SaId {
         crate::SaId {
             daddr: self.id.daddr,

@@ -24,14 +24,14 @@ use crate::types::{AddressFilter, IpProtocol, Mode};
 pub const RECEIVE_BUFFER_LEN: usize = 64 * 1024;
 
 /// How long a request waits for the kernel's reply before [`XfrmError::Timeout`]. The kernel
-/// answers XFRM requests synchronously, so this only guards against a lost reply.
+/// replies to XFRM requests synchronously, so this only guards against a lost reply.
 pub const DEFAULT_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Maximum number of multicast events queued while a request waits for its reply. Older
 /// events are dropped past it.
 pub const MAX_QUEUED_EVENTS: usize = 1024;
 
-/// SPI of the SA that [`XfrmSocket::probe_esp`] asks the kernel to build. The kernel never
+/// SPI of the SA that [`XfrmSocket::probe_esp`] requests from the kernel. The kernel never
 /// installs it: the request fails either at the missing ESP type or at the key check.
 const PROBE_SPI: u32 = 0xfffe_0001;
 
@@ -94,7 +94,7 @@ impl XfrmSocket {
         })
     }
 
-    /// The netlink port id the kernel assigned to this socket.
+    /// Returns the netlink port id the kernel assigned to this socket.
     pub fn port_id(&self) -> u32 {
         self.port_id
     }
@@ -325,7 +325,7 @@ impl XfrmSocket {
         }
     }
 
-    /// Sends a request that the kernel answers with one XFRM message (`GETSA`, `GETPOLICY`,
+    /// Sends a request to which the kernel replies with one XFRM message (`GETSA`, `GETPOLICY`,
     /// `ALLOCSPI`).
     fn single_reply(
         &mut self,
@@ -384,7 +384,7 @@ impl XfrmSocket {
         Ok(self.sequence)
     }
 
-    /// Waits for the next datagram and returns the messages that answer `sequence`; others are
+    /// Waits for the next datagram and returns the replies to `sequence`; others are
     /// queued as events.
     fn replies(
         &mut self,

@@ -186,7 +186,7 @@ pub struct XfrmAddress(pub [u8; 16]);
 impl XfrmAddress {
     pub const SIZE: usize = 16;
 
-    /// Reads the address as `family` says: IPv4 from the first 4 bytes, IPv6 from all 16.
+    /// Reads the address in the layout of `family`: IPv4 from the first 4 bytes, IPv6 from all 16.
     /// Returns `None` for another family.
     pub fn to_ip(&self, family: AddressFamily) -> Option<IpAddr> {
         match family {
@@ -246,7 +246,7 @@ impl fmt::Debug for XfrmAddress {
     }
 }
 
-/// The family of an IP address.
+/// Returns the address family of an IP address.
 pub fn family_of(address: IpAddr) -> AddressFamily {
     match address {
         IpAddr::V4(_) => AddressFamily::INET,
@@ -631,7 +631,7 @@ impl ReplayEsn {
     /// Size without the bitmap.
     pub const HEADER_SIZE: usize = 24;
 
-    /// A fresh ESN state with a window of `replay_window` packets, as `ip xfrm` builds it: the
+    /// Builds a fresh ESN state with a window of `replay_window` packets, as `ip xfrm` does: the
     /// bitmap length is the window rounded up to words, and no bitmap words are sent.
     pub fn with_window(replay_window: u32) -> Self {
         ReplayEsn {
