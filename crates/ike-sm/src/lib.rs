@@ -48,6 +48,12 @@ mod natt;
 mod phase1;
 mod phase2;
 mod proposal;
+#[cfg(test)]
+mod tests;
+
+// The shared test harness names this crate `ike_sm`, as integration tests do.
+#[cfg(test)]
+extern crate self as ike_sm;
 pub mod status;
 
 /// The `rand_core` version whose traits [`EngineRng`] builds on.
