@@ -3,8 +3,8 @@
 //! Each session folder contains `session.pcap` (Main Mode, Quick Mode and ESP between two
 //! strongSwan gateways), the gateways' `config/` and the key material each side logged
 //! (`keys-gwL.json`, `keys-gwR.json`: `{group, label, len, hex}` in log order). From the logged
-//! shared DH secret, the pre-shared key in `config/gwL/ipsec.secrets` (PSK sessions) and the
-//! packets, the test derives SKEYID and its children, the encryption key, every IV, HASH_I,
+//! shared DH secret, the pre-shared key in `config/gwL/ipsec.secrets` (PSK sessions) or the RSA
+//! keys in `config/gwL/ipsec.conf` (signature sessions) and the packets, the test derives SKEYID and its children, the encryption key, every IV, HASH_I,
 //! HASH_R and Quick Mode HASH(1..3), the ESP keys, decrypts every encrypted ISAKMP message and
 //! every ESP packet, and compares each value with what both gateways logged.
 //!
@@ -334,6 +334,20 @@ fn read_psk(path: &Path) -> Vec<u8> {
     panic!("{}: no PSK line", path.display());
 }
 
+/// Reads `key="dns:0s..."` (strongSwan's spelling of an Openswan RFC 3110 key) from ipsec.conf.
+fn read_rsasigkey(path: &Path, key: &str) -> keystore::PublicKey {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let prefix = format!("{key}=");
+    let value = text
+        .lines()
+        .find_map(|line| line.trim().strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("{}: no {key}", path.display()));
+    let value = value.trim().trim_matches('"');
+    keystore::PublicKey::from_rfc3110_text(value)
+        .unwrap_or_else(|e| panic!("{}: {key}: {e}", path.display()))
+}
+
 /// Decrypts one encrypted ISAKMP message, returning the plaintext payload chain (with padding)
 /// and the last ciphertext block, which is the next IV.
 fn decrypt(
@@ -491,8 +505,8 @@ fn replay(dir: &Path) -> (Computed, usize, usize) {
     computed.add("IKE initial IV", &initial_iv);
 
     // Main Mode 5 and 6: decrypt, then check HASH_I and HASH_R. With a PSK the HASH payload
-    // carries them. With signatures the SIG payload signs them, so only the logged value is
-    // compared.
+    // carries them. With signatures the SIG payloads must verify over them under the RSA keys
+    // in the gateways' ipsec.conf.
     let (mm5_plain, iv) = decrypt(cipher, &key, &initial_iv, main_mode[4]);
     computed.add("IKE next IV for MID 0", &iv);
     let (mm6_plain, last_phase1_block) = decrypt(cipher, &key, &iv, main_mode[5]);
@@ -519,13 +533,21 @@ fn replay(dir: &Path) -> (Computed, usize, usize) {
             );
         }
         _ => {
+            let conf = dir.join("config/gwL/ipsec.conf");
+            let left = read_rsasigkey(&conf, "leftrsasigkey");
+            let right = read_rsasigkey(&conf, "rightrsasigkey");
+            let sig_i = &find(&mm5, PAYLOAD_SIG).body;
+            let sig_r = &find(&mm6, PAYLOAD_SIG).body;
+            left.ikev1_verify(&hash_i, sig_i)
+                .expect("initiator's SIG over HASH_I verifies");
+            right
+                .ikev1_verify(&hash_r, sig_r)
+                .expect("responder's SIG over HASH_R verifies");
+            let mut wrong_hash = hash_i.clone();
+            wrong_hash[0] ^= 1;
             assert!(
-                !find(&mm5, PAYLOAD_SIG).body.is_empty(),
-                "SIG in Main Mode 5"
-            );
-            assert!(
-                !find(&mm6, PAYLOAD_SIG).body.is_empty(),
-                "SIG in Main Mode 6"
+                left.ikev1_verify(&wrong_hash, sig_i).is_err(),
+                "SIG rejects a changed HASH_I"
             );
         }
     }
