@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::cli::{Paths, EXIT_FAILURE};
 
-/// Longest request line the daemon reads; a connection name is far shorter.
+/// Maximum length of a request line; a connection name is far shorter.
 pub const MAX_REQUEST_LEN: usize = 4096;
 
 /// Prefix of the final line of every answer.
@@ -85,7 +85,12 @@ pub fn run_client(paths: &Paths, request: Request) -> u8 {
             return EXIT_FAILURE;
         }
     };
-    match exchange(stream, &request, |line| println!("{line}")) {
+    // A closed stdout (`auto --status | head`) ends the printing, not the process.
+    let mut stdout = std::io::stdout().lock();
+    let mut print = |line: &str| {
+        let _ = writeln!(stdout, "{line}");
+    };
+    match exchange(stream, &request, &mut print) {
         Ok(rc) => rc,
         Err(error) => {
             eprintln!("control socket {}: {error}", socket.display());

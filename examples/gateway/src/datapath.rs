@@ -73,11 +73,13 @@ struct InboundEntry {
 
 /// The SAs the datapath uses, filled by the event loop.
 pub struct Datapath {
-    tun: Tun,
+    /// The TUN device and raw ESP socket; `None` when the kernel processes ESP and this
+    /// struct only keeps the drop counters.
+    tun: Option<Tun>,
     /// Newest first, so that a rekeyed pair takes over at once.
     outbound: Mutex<Vec<OutboundEntry>>,
     inbound: Mutex<HashMap<u32, InboundEntry>>,
-    raw_esp: UdpSocket,
+    raw_esp: Option<UdpSocket>,
     /// The UDP/4500 socket of each local address, for encapsulated ESP.
     nat_t_sockets: Mutex<HashMap<IpAddr, UdpSocket>>,
     pub drops: DropCounters,
@@ -85,6 +87,19 @@ pub struct Datapath {
 }
 
 impl Datapath {
+    /// Creates only the drop counters, for the kernel datapath.
+    pub fn counters_only() -> Arc<Datapath> {
+        Arc::new(Datapath {
+            tun: None,
+            outbound: Mutex::new(Vec::new()),
+            inbound: Mutex::new(HashMap::new()),
+            raw_esp: None,
+            nat_t_sockets: Mutex::new(HashMap::new()),
+            drops: DropCounters::default(),
+            rate_limit: Mutex::new(HashMap::new()),
+        })
+    }
+
     /// Creates the TUN device and the raw ESP socket; no thread runs yet.
     pub fn open() -> Result<Arc<Datapath>, String> {
         let tun = Tun::open(TUN_NAME)
@@ -110,10 +125,10 @@ impl Datapath {
         let raw = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(IPPROTO_ESP)))
             .map_err(|error| format!("open the raw ESP socket failed: {error}"))?;
         Ok(Arc::new(Datapath {
-            tun,
+            tun: Some(tun),
             outbound: Mutex::new(Vec::new()),
             inbound: Mutex::new(HashMap::new()),
-            raw_esp: UdpSocket::from(raw),
+            raw_esp: Some(UdpSocket::from(raw)),
             nat_t_sockets: Mutex::new(HashMap::new()),
             drops: DropCounters::default(),
             rate_limit: Mutex::new(HashMap::new()),
@@ -125,8 +140,11 @@ impl Datapath {
         lock(&self.nat_t_sockets).insert(local, socket);
     }
 
-    /// Starts the TUN and raw ESP reader threads.
+    /// Starts the TUN and raw ESP reader threads (none for the kernel datapath).
     pub fn spawn_threads(self: &Arc<Datapath>) {
+        if self.tun.is_none() {
+            return;
+        }
         let datapath = Arc::clone(self);
         thread::Builder::new()
             .name("tun-reader".into())
@@ -141,6 +159,9 @@ impl Datapath {
 
     /// Routes `subnet` into the TUN device, so that its traffic is protected or dropped.
     pub fn route(&self, subnet: &Subnet) -> Result<(), String> {
+        if self.tun.is_none() {
+            return Ok(());
+        }
         crate::netns::ip(&["route", "replace", &subnet.to_string(), "dev", TUN_NAME])
             .map(|_| ())
             .map_err(|error| error.to_string())
@@ -241,12 +262,10 @@ impl Datapath {
     }
 
     fn run_tun_reader(&self) {
+        let Some(tun) = &self.tun else { return };
         let mut storage = vec![0u8; BUFFER_LEN];
         loop {
-            let len = match self
-                .tun
-                .read_packet(&mut storage[MAX_HEADROOM..BUFFER_LEN - MAX_HEADROOM])
-            {
+            let len = match tun.read_packet(&mut storage[MAX_HEADROOM..BUFFER_LEN - MAX_HEADROOM]) {
                 Ok(len) => len,
                 Err(error) => {
                     warn!(%error, "read from the TUN device failed; the outbound datapath stops");
@@ -297,7 +316,10 @@ impl Datapath {
 
         let esp_packet = &storage[sent.esp];
         let result = match encapsulation {
-            None => self.raw_esp.send_to(esp_packet, SocketAddr::new(peer, 0)),
+            None => match &self.raw_esp {
+                Some(raw) => raw.send_to(esp_packet, SocketAddr::new(peer, 0)),
+                None => return,
+            },
             Some((_, remote_port)) => match lock(&self.nat_t_sockets).get(&local) {
                 Some(socket) => socket.send_to(esp_packet, SocketAddr::new(peer, remote_port)),
                 None => return,
@@ -309,9 +331,10 @@ impl Datapath {
     }
 
     fn run_raw_esp_reader(&self) {
+        let Some(raw_esp) = &self.raw_esp else { return };
         let mut storage = vec![0u8; BUFFER_LEN];
         loop {
-            let (len, _from) = match self.raw_esp.recv_from(&mut storage) {
+            let (len, _from) = match raw_esp.recv_from(&mut storage) {
                 Ok(received) => received,
                 Err(error) => {
                     warn!(%error, "receive on the raw ESP socket failed; the inbound datapath stops");
@@ -393,7 +416,8 @@ impl Datapath {
             );
             return;
         }
-        if let Err(error) = self.tun.write_packet(inner) {
+        let Some(tun) = &self.tun else { return };
+        if let Err(error) = tun.write_packet(inner) {
             debug!(%error, "write to the TUN device failed");
         }
     }

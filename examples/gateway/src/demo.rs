@@ -91,7 +91,7 @@ const RIGHT_OUTSIDE: &str = "198.51.100.1";
 const LEFT_HOST: &str = "172.16.1.1";
 const RIGHT_HOST: &str = "10.0.0.105";
 
-/// Pings sent across the tunnel; all must be answered.
+/// Pings sent across the tunnel; every one needs a reply.
 const PING_COUNT: &str = "4";
 
 /// The PSK in the HOWTO's example.
@@ -143,7 +143,7 @@ pub fn run(args: &DemoArgs) -> u8 {
     }
 }
 
-/// The conn lines the test options ask for, indented.
+/// Builds the indented conn lines that the test options request.
 fn extra_conf_lines(args: &DemoArgs) -> String {
     let mut lines = String::new();
     if let Some(ike) = &args.ike {
@@ -416,8 +416,8 @@ impl Demo {
     }
 }
 
-/// The HOWTO's `net-to-net` conn with the demo's addresses; `auth` holds the indented lines
-/// that differ between PSK and RSA.
+/// Builds the HOWTO's `net-to-net` conn with the demo's addresses. `auth` contains the indented
+/// lines that differ between PSK and RSA, `extra` the test options' lines.
 fn net_to_net_conf(auth: &str, extra: &str) -> String {
     format!(
         "# ipsec.conf written by `gateway demo`, after the HOWTO's net-to-net example.\n\

@@ -3,8 +3,8 @@
 //! Threads, not an async runtime: the gateway has a handful of blocking sources (the UDP
 //! sockets on 500 and 4500 of each local address, the raw ESP socket, the TUN device, the
 //! control socket), each read by one thread. IKE inputs go through one channel to the loop
-//! thread, which alone owns the sans-IO `ike_sm::Endpoint`, so the engine needs no lock; the
-//! loop waits on the channel with a timeout equal to the engine's next timer. ESP packets
+//! thread. That thread alone owns the sans-IO `ike_sm::Endpoint`, so the engine needs no lock.
+//! The loop waits on the channel with a timeout equal to the engine's next timer. ESP packets
 //! never enter this loop: the datapath threads look up SAs in tables that this loop fills.
 
 use std::collections::HashMap;
@@ -23,11 +23,12 @@ use tracing::{debug, error, info, warn};
 use crate::cli::{Datapath as DatapathChoice, SetupArgs, EXIT_FAILURE};
 use crate::control::{Reply, Request};
 use crate::datapath::Datapath;
+use crate::kernel::KernelDatapath;
 use crate::settings::{self, ConnSpec, IKE_PORT};
 use crate::status;
 use crate::wireshark::KeyExport;
 
-/// Longest wait of the loop when the engine has no timer armed.
+/// Maximum wait of the loop when the engine has no timer armed.
 const IDLE_WAIT: Duration = Duration::from_secs(60);
 
 /// UDP port of IKE after NAT-T's float and of UDP-encapsulated ESP (RFC 3947, RFC 3948).
@@ -56,6 +57,8 @@ pub enum Input {
 /// Everything read from the files, checked before the daemon binds anything.
 pub struct Settings {
     pub conns: Vec<ConnSpec>,
+    /// ESP in the kernel through XFRM rather than in this process.
+    pub kernel_datapath: bool,
     pub wireshark_keys: Option<std::path::PathBuf>,
     pub retransmit_interval: Duration,
     pub config_path: std::path::PathBuf,
@@ -66,11 +69,20 @@ impl Settings {
     /// Reads and checks the configuration and secrets; the error is the text to print.
     pub fn load(args: &SetupArgs) -> Result<Settings, String> {
         let conns = load_conns(&args.paths.config, &args.paths.secrets)?;
-        if args.datapath == DatapathChoice::Kernel {
-            return Err("--datapath kernel is not supported yet; use userspace".into());
-        }
+        let kernel_datapath = match args.datapath {
+            DatapathChoice::Userspace => false,
+            DatapathChoice::Kernel if kernel_has_esp() => true,
+            DatapathChoice::Kernel => {
+                return Err(
+                    "--datapath kernel: this kernel cannot install ESP SAs (no CONFIG_INET_ESP); use --datapath userspace"
+                        .into(),
+                )
+            }
+            DatapathChoice::Auto => kernel_has_esp(),
+        };
         Ok(Settings {
             conns,
+            kernel_datapath,
             wireshark_keys: args.wireshark_keys.clone(),
             retransmit_interval: Duration::from_secs(args.retransmit_interval.max(1)),
             config_path: args.paths.config.clone(),
@@ -110,6 +122,7 @@ pub struct Engine {
     waiters: Vec<UpWaiter>,
     started: Instant,
     key_export: Option<KeyExport>,
+    kernel: Option<KernelDatapath>,
 }
 
 impl Engine {
@@ -121,7 +134,13 @@ impl Engine {
             .as_deref()
             .map(KeyExport::new)
             .transpose()?;
-        let datapath = Datapath::open()?;
+        let (datapath, kernel) = if settings.kernel_datapath {
+            info!("datapath: kernel ESP through XFRM");
+            (Datapath::counters_only(), Some(KernelDatapath::open()?))
+        } else {
+            info!("datapath: userspace ESP over TUN");
+            (Datapath::open()?, None)
+        };
         let rng = Box::new(rand::rngs::StdRng::from_entropy());
         let mut endpoint_config = EndpointConfig::default();
         endpoint_config.retransmit_interval = settings.retransmit_interval;
@@ -137,6 +156,7 @@ impl Engine {
             waiters: Vec::new(),
             started: Instant::now(),
             key_export,
+            kernel,
         };
         for conn in settings.conns {
             engine.add_conn(conn)?;
@@ -294,6 +314,9 @@ impl Engine {
             let _ = self.endpoint.delete(now, &name);
         }
         self.drain();
+        if let Some(kernel) = &self.kernel {
+            kernel.remove_all();
+        }
         for waiter in self.waiters.drain(..) {
             let mut reply = waiter.reply;
             reply.line(&format!(
@@ -339,7 +362,11 @@ impl Engine {
                 if let Some(export) = &self.key_export {
                     export.append_esp_sas([&child.outbound, &child.inbound]);
                 }
-                if let Err(message) = self.datapath.install(&child) {
+                let installed = match &self.kernel {
+                    Some(kernel) => kernel.install(&child),
+                    None => self.datapath.install(&child),
+                };
+                if let Err(message) = installed {
                     error!(conn = %child.conn, serial = child.serial, "{message}");
                 }
                 self.finish_waiters(&child.conn, 0);
@@ -349,7 +376,12 @@ impl Engine {
                 serial,
                 inbound_spi,
                 ..
-            } => self.datapath.remove(&conn, serial, inbound_spi),
+            } => {
+                self.datapath.remove(&conn, serial, inbound_spi);
+                if let Some(kernel) = &self.kernel {
+                    kernel.remove(&conn, serial);
+                }
+            }
             Event::Failed {
                 conn,
                 serial,
@@ -440,6 +472,9 @@ impl Engine {
             Request::Down(name) => match self.endpoint.delete(now, &name) {
                 Ok(()) => {
                     self.datapath.remove_conn(&name);
+                    if let Some(kernel) = &self.kernel {
+                        kernel.remove_conn(&name);
+                    }
                     reply.line(&format!("000 \"{name}\": deleting SAs"));
                     reply.finish(0);
                 }
@@ -489,6 +524,9 @@ impl Engine {
         match self.endpoint.remove_connection(now, name) {
             Ok(()) => {
                 self.datapath.remove_conn(name);
+                if let Some(kernel) = &self.kernel {
+                    kernel.remove_conn(name);
+                }
                 self.conns.retain(|conn| conn.name() != name);
                 reply.finish_ref(0);
             }
@@ -577,7 +615,7 @@ fn read_udp(socket: UdpSocket, local: SocketAddr, inputs: Sender<Input>, datapat
 
 /// True when the kernel can process ESP itself.
 pub fn kernel_has_esp() -> bool {
-    false
+    crate::kernel::kernel_has_esp()
 }
 
 /// True when the secrets file has an RSA private key.

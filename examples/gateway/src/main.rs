@@ -13,6 +13,7 @@ mod daemon;
 mod datapath;
 mod demo;
 mod engine;
+mod kernel;
 mod keytools;
 mod netns;
 mod settings;

@@ -10,7 +10,7 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::AsRawFd;
 
-/// Longest interface name the kernel accepts, including the terminating NUL (`IFNAMSIZ`).
+/// Maximum interface name length the kernel accepts, including the terminating NUL (`IFNAMSIZ`).
 const IFNAMSIZ: usize = libc::IFNAMSIZ;
 
 /// `TUNSETIFF` from `<linux/if_tun.h>`: `_IOW('T', 202, int)`.
