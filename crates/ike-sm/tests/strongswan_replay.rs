@@ -2,11 +2,14 @@
 //!
 //! Each session folder contains `session.pcap` (Main Mode, Quick Mode and ESP between two
 //! strongSwan gateways), the gateways' `config/` and the key material each side logged
-//! (`keys-gwL.json`, `keys-gwR.json`: `{group, label, len, hex}` in log order). From the logged
-//! shared DH secret, the pre-shared key in `config/gwL/ipsec.secrets` (PSK sessions) or the RSA
-//! keys in `config/gwL/ipsec.conf` (signature sessions) and the packets, the test derives SKEYID and its children, the encryption key, every IV, HASH_I,
-//! HASH_R and Quick Mode HASH(1..3), the ESP keys, decrypts every encrypted ISAKMP message and
-//! every ESP packet, and compares each value with what both gateways logged.
+//! (`keys-gwL.json`, `keys-gwR.json`: `{group, label, len, hex}` in log order). The inputs are
+//! the logged shared DH secret, the packets, and the pre-shared key in
+//! `config/gwL/ipsec.secrets` (PSK sessions) or the RSA keys in `config/gwL/ipsec.conf`
+//! (signature sessions). From them the test derives SKEYID and its children, the encryption key,
+//! every IV, HASH_I, HASH_R and Quick Mode HASH(1..3) and the ESP keys. It decrypts every
+//! encrypted ISAKMP message and every ESP packet, verifies the RSA signatures, and compares each
+//! value with what both gateways logged. With `IKE_REPLAY_EXPORT_DIR` set it also writes the
+//! derived keys in Wireshark's UAT formats for the tshark CI step.
 //!
 //! Sessions are read from `$STRONGSWAN_SESSIONS_DIR`, by default
 //! `$SHARED_DIR/captures/strongswan` with `SHARED_DIR` defaulting to the `shared` folder beside
@@ -702,7 +705,82 @@ fn replay(dir: &Path) -> (Computed, usize, usize) {
         decrypt_esp(&suite, encryption, integrity, packet, &mut computed);
         esp_count += 1;
     }
+
+    if let Some(export_dir) = std::env::var_os("IKE_REPLAY_EXPORT_DIR") {
+        let session = dir.file_name().expect("session folder name");
+        let mut hashes = vec![hash1, hash2, hash3];
+        if auth_method == AUTH_PRE_SHARED_KEY {
+            hashes.extend([hash_i, hash_r]);
+        }
+        let export = TsharkExport {
+            cky_i,
+            key: &key,
+            initiator,
+            responder: isakmp[1].src,
+            suite: &suite,
+            directions: &directions,
+            hashes,
+        };
+        export.write(&PathBuf::from(export_dir).join(session));
+    }
     (computed, decrypted, esp_count)
+}
+
+/// Derived keys in Wireshark's UAT formats, written when `IKE_REPLAY_EXPORT_DIR` is set so that
+/// a CI step can check that tshark decrypts the session with them.
+struct TsharkExport<'a> {
+    cky_i: [u8; 8],
+    key: &'a Secret,
+    initiator: [u8; 4],
+    responder: [u8; 4],
+    suite: &'a EspSuite,
+    /// (SPI, encryption key, integrity key); the first entry keys the initiator's packets.
+    directions: &'a [(u32, Secret, Secret)],
+    /// HASH payload values this test computed (HASH_I and HASH_R only with a PSK).
+    hashes: Vec<Vec<u8>>,
+}
+
+impl TsharkExport<'_> {
+    fn write(&self, dir: &Path) {
+        std::fs::create_dir_all(dir)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        let ip = |a: [u8; 4]| format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3]);
+
+        let table = format!("{},{}\n", hex(&self.cky_i), hex(self.key.as_bytes()));
+        std::fs::write(dir.join("ikev1_decryption_table"), table)
+            .expect("write ikev1_decryption_table");
+
+        let cipher = match self.suite.cipher {
+            Phase1Cipher::TripleDesCbc => "TripleDES-CBC [RFC2451]",
+            _ => "AES-CBC [RFC3602]",
+        };
+        let auth = match self.suite.auth.0 {
+            Hash::Md5 => "HMAC-MD5-96 [RFC2403]",
+            Hash::Sha1 => "HMAC-SHA-1-96 [RFC2404]",
+            Hash::Sha256 => "HMAC-SHA-256-128 [RFC4868]",
+            Hash::Sha384 => "HMAC-SHA-384-192 [RFC4868]",
+            _ => "HMAC-SHA-512-256 [RFC4868]",
+        };
+        let mut esp_sa = String::new();
+        let ends = [
+            (self.initiator, self.responder),
+            (self.responder, self.initiator),
+        ];
+        for ((spi, encryption, integrity), (src, dst)) in self.directions.iter().zip(ends) {
+            let _ = writeln!(
+                esp_sa,
+                "\"IPv4\",\"{}\",\"{}\",\"{spi:#010x}\",\"{cipher}\",\"0x{}\",\"{auth}\",\"0x{}\"",
+                ip(src),
+                ip(dst),
+                hex(encryption.as_bytes()),
+                hex(integrity.as_bytes()),
+            );
+        }
+        std::fs::write(dir.join("esp_sa"), esp_sa).expect("write esp_sa");
+
+        let hashes: String = self.hashes.iter().map(|h| hex(h) + "\n").collect();
+        std::fs::write(dir.join("hashes"), hashes).expect("write hashes");
+    }
 }
 
 /// The negotiated ESP transform: cipher and (hash, key length, ICV length).
