@@ -279,8 +279,8 @@ pub enum PemError {
         /// The label found.
         label: String,
     },
-    /// The key is encrypted (a passphrase was given or the PEM is marked so), which is not
-    /// supported yet.
+    /// The key is encrypted and no passphrase was given, or it uses OpenSSL's traditional
+    /// PKCS#1 encryption, which is not supported.
     #[error("encrypted private keys are not supported: {detail}")]
     Encrypted {
         /// The marker that showed the key is encrypted.

@@ -37,7 +37,8 @@ impl PrivateKey {
     /// Reads a PEM private key: `RSA PRIVATE KEY` (PKCS#1) or `PRIVATE KEY` (PKCS#8).
     ///
     /// Encrypted keys (`ENCRYPTED PRIVATE KEY`, or PKCS#1 with `Proc-Type: 4,ENCRYPTED`) are
-    /// reported as [`PemError::Encrypted`].
+    /// reported as [`PemError::Encrypted`]: read the first kind with
+    /// [`PrivateKey::from_pem_with_passphrase`].
     pub fn from_pem(text: &str) -> Result<PrivateKey, PemError> {
         match pem_label(text) {
             Some("RSA PRIVATE KEY") if text.contains("ENCRYPTED") => Err(PemError::Encrypted {
@@ -64,6 +65,20 @@ impl PrivateKey {
                 reason: "no -----BEGIN line".to_owned(),
             }),
         }
+    }
+
+    /// Reads a passphrase-protected PKCS#8 PEM (`ENCRYPTED PRIVATE KEY`, PBES2 or PBES2 with
+    /// 3DES), or any key [`PrivateKey::from_pem`] reads when it is not encrypted.
+    ///
+    /// NOTE: OpenSSL's traditional encrypted PKCS#1 (`Proc-Type: 4,ENCRYPTED`) is not
+    /// decrypted; convert such a key with `openssl pkcs8 -topk8`.
+    pub fn from_pem_with_passphrase(text: &str, passphrase: &[u8]) -> Result<PrivateKey, PemError> {
+        if pem_label(text) != Some("ENCRYPTED PRIVATE KEY") {
+            return PrivateKey::from_pem(text);
+        }
+        let key = rsa::RsaPrivateKey::from_pkcs8_encrypted_pem(text, passphrase)
+            .map_err(|error| format_error("encrypted PKCS#8 PEM")(error.to_string()))?;
+        Ok(PrivateKey::from_rsa(key)?)
     }
 
     /// Reads a DER private key, PKCS#8 `PrivateKeyInfo` or PKCS#1 `RSAPrivateKey`.
@@ -183,9 +198,8 @@ pub fn resolve_key_file(name: &str, private_dir: &Path) -> PathBuf {
 
 /// Loads the private key a `: RSA file [passphrase]` entry names, PEM or DER.
 ///
-/// The secrets parser calls this after [`resolve_key_file`].
-/// NOTE: passphrase-protected keys are not decrypted yet; they fail with
-/// [`PemError::Encrypted`].
+/// The secrets parser calls this after [`resolve_key_file`]. With a passphrase, encrypted
+/// PKCS#8 (PEM or DER) is decrypted; unencrypted keys load whether or not one is given.
 pub fn load_private_key_file(
     path: &Path,
     passphrase: Option<&str>,
@@ -203,13 +217,17 @@ pub fn load_private_key_file(
     }
     let bytes = Zeroizing::new(std::fs::read(path).map_err(io_error)?);
 
-    if passphrase.is_some_and(|passphrase| !passphrase.is_empty()) {
-        return Err(PemError::Encrypted {
-            detail: "a passphrase was given in ipsec.secrets",
-        });
-    }
-    match std::str::from_utf8(&bytes) {
-        Ok(text) if text.contains("-----BEGIN ") => PrivateKey::from_pem(text),
-        _ => PrivateKey::from_der(&bytes),
+    match (std::str::from_utf8(&bytes), passphrase) {
+        (Ok(text), Some(passphrase)) if text.contains("-----BEGIN ") => {
+            PrivateKey::from_pem_with_passphrase(text, passphrase.as_bytes())
+        }
+        (Ok(text), None) if text.contains("-----BEGIN ") => PrivateKey::from_pem(text),
+        (_, Some(passphrase)) => {
+            match rsa::RsaPrivateKey::from_pkcs8_encrypted_der(&bytes, passphrase) {
+                Ok(key) => Ok(PrivateKey::from_rsa(key)?),
+                Err(_) => PrivateKey::from_der(&bytes),
+            }
+        }
+        (_, None) => PrivateKey::from_der(&bytes),
     }
 }

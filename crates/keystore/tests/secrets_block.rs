@@ -373,3 +373,92 @@ fn errors_hide_secret_values() {
     );
     assert!(!error.contains(&prime_hex[..8]), "{error}");
 }
+
+/// Runs OpenSSL with `args` and returns its standard output.
+fn openssl(args: &[&str]) -> Vec<u8> {
+    let output = std::process::Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl must be installed (scripts/install-deps.sh installs it)");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+#[test]
+fn encrypted_pkcs8_from_openssl() {
+    let dir = std::env::temp_dir().join(format!("keystore-encrypted-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let plain = dir.join("plain.pem");
+    std::fs::write(&plain, test_key().to_pkcs8_pem().unwrap().as_bytes()).unwrap();
+    let plain = plain.to_str().unwrap();
+
+    let encrypted = openssl(&[
+        "pkcs8",
+        "-topk8",
+        "-in",
+        plain,
+        "-v2",
+        "aes-256-cbc",
+        "-passout",
+        "pass:s3cret",
+    ]);
+    let encrypted_path = dir.join("encrypted.pem");
+    std::fs::write(&encrypted_path, &encrypted).unwrap();
+    assert!(encrypted.starts_with(b"-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+
+    let loaded = load_private_key_file(&encrypted_path, Some("s3cret")).unwrap();
+    assert_eq!(loaded.public(), test_key().public());
+    assert!(matches!(
+        load_private_key_file(&encrypted_path, None),
+        Err(PemError::Encrypted { .. })
+    ));
+    assert!(matches!(
+        load_private_key_file(&encrypted_path, Some("wrong")),
+        Err(PemError::Format { .. })
+    ));
+
+    let der = openssl(&[
+        "pkcs8",
+        "-topk8",
+        "-in",
+        plain,
+        "-v2",
+        "aes-128-cbc",
+        "-passout",
+        "pass:s3cret",
+        "-outform",
+        "DER",
+    ]);
+    let der_path = dir.join("encrypted.der");
+    std::fs::write(&der_path, &der).unwrap();
+    assert_eq!(
+        load_private_key_file(&der_path, Some("s3cret"))
+            .unwrap()
+            .public(),
+        test_key().public()
+    );
+
+    let traditional = openssl(&[
+        "rsa",
+        "-in",
+        plain,
+        "-traditional",
+        "-aes128",
+        "-passout",
+        "pass:s3cret",
+    ]);
+    let traditional = String::from_utf8(traditional).unwrap();
+    assert!(traditional.contains("Proc-Type: 4,ENCRYPTED"));
+    assert!(matches!(
+        PrivateKey::from_pem_with_passphrase(&traditional, b"s3cret"),
+        Err(PemError::Encrypted { .. })
+    ));
+
+    let unencrypted = load_private_key_file(std::path::Path::new(plain), Some("ignored")).unwrap();
+    assert_eq!(unencrypted.public(), test_key().public());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
