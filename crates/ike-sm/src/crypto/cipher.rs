@@ -1,5 +1,5 @@
-//! Phase 1 ciphers: CBC mode over 3DES and AES, without padding (ISAKMP pads the payload chain
-//! itself, RFC 2409 section 5.3 and RFC 2408 section 3.5).
+//! Phase 1 ciphers: CBC mode over 3DES and AES, without padding, because the ISAKMP layer pads
+//! the payload chain to the block size itself before encrypting.
 
 use std::fmt;
 
@@ -71,7 +71,7 @@ impl Phase1Cipher {
     /// Chooses the cipher from the Encryption Algorithm and Key Length attribute values.
     ///
     /// 3DES takes no Key Length attribute (a value of 192 is accepted). AES requires one, because
-    /// RFC 3602 section 5.3 says the Key Length attribute MUST be present for AES in IKE.
+    /// RFC 3602 section 5.3 requires the Key Length attribute for AES in IKE.
     pub fn from_attributes(algorithm: u16, key_len_bits: Option<u16>) -> Result<Self, CipherError> {
         let invalid = CipherError::InvalidKeyLength {
             algorithm,
@@ -88,7 +88,7 @@ impl Phase1Cipher {
         }
     }
 
-    /// The Encryption Algorithm attribute value.
+    /// Returns the Encryption Algorithm attribute value.
     pub fn algorithm(self) -> u16 {
         match self {
             Phase1Cipher::TripleDesCbc => ENCR_3DES_CBC,
@@ -96,7 +96,7 @@ impl Phase1Cipher {
         }
     }
 
-    /// The Key Length attribute value to send, `None` for the fixed-length 3DES.
+    /// Returns the Key Length attribute value to send, `None` for the fixed-length 3DES.
     pub fn key_len_attribute(self) -> Option<u16> {
         match self {
             Phase1Cipher::TripleDesCbc => None,

@@ -153,7 +153,7 @@ impl DhGroup {
         }
     }
 
-    /// The Group Description attribute value.
+    /// Returns the Group Description attribute value.
     pub fn id(self) -> u16 {
         match self {
             DhGroup::Modp768 => 1,
@@ -404,7 +404,7 @@ impl DhPrivate {
         Ok(Self { group, key })
     }
 
-    /// The group this value belongs to.
+    /// Returns the group this value belongs to.
     pub fn group(&self) -> DhGroup {
         self.group
     }
@@ -469,16 +469,16 @@ impl DhPrivate {
                 }
 
                 let base = BoxedMontyForm::new(peer, params.clone());
-                let mut shared = base
-                    .pow_bounded_exp(&exponent.value, exponent.bits)
-                    .retrieve();
+                let mut shared_monty = base.pow_bounded_exp(&exponent.value, exponent.bits);
+                let mut shared = shared_monty.retrieve();
+                shared_monty.zeroize();
                 let degenerate: bool = shared.ct_eq(&one).into();
-                let bytes = to_fixed_be(&shared, group.shared_secret_len());
+                let bytes = Secret::new(to_fixed_be(&shared, group.shared_secret_len()));
                 shared.zeroize();
                 if degenerate {
                     return Err(DhError::DegenerateSharedSecret { group });
                 }
-                Ok(Secret::new(bytes))
+                Ok(bytes)
             }
             PrivateKey::Ecp256(scalar) => {
                 let point = ecp_point::<p256::NistP256>(peer_public)
@@ -506,14 +506,16 @@ impl DhPrivate {
 }
 
 /// Big-endian encoding left-padded with zeros to `len` bytes.
+/// The intermediate encoding is zeroized, because for a shared secret it is secret.
 fn to_fixed_be(value: &BoxedUint, len: usize) -> Vec<u8> {
-    let bytes = value.to_be_bytes();
+    let mut bytes = value.to_be_bytes();
     let mut out = vec![0u8; len];
     if bytes.len() >= len {
         out.copy_from_slice(&bytes[bytes.len() - len..]);
     } else {
         out[len - bytes.len()..].copy_from_slice(&bytes);
     }
+    bytes.zeroize();
     out
 }
 
@@ -586,7 +588,7 @@ mod tests {
         }
     }
 
-    /// Known answer computed with Python's built-in `pow` over the RFC 2409 group 2 prime.
+    /// Expected values computed with Python's built-in `pow` over the RFC 2409 group 2 prime.
     #[test]
     fn modp1024_known_answer() {
         let x = unhex("0123456789abcdef0123456789abcdef01234567");

@@ -49,7 +49,7 @@ impl Hash {
         }
     }
 
-    /// The phase 1 Hash Algorithm attribute value.
+    /// Returns the phase 1 Hash Algorithm attribute value.
     pub fn attribute(self) -> u16 {
         match self {
             Hash::Md5 => 1,
@@ -119,7 +119,7 @@ impl Prf {
         Self { hash }
     }
 
-    /// The underlying hash.
+    /// Returns the underlying hash.
     pub fn hash(self) -> Hash {
         self.hash
     }
@@ -136,7 +136,6 @@ impl Prf {
         where
             D: Digest + sha2::digest::core_api::BlockSizeUser,
         {
-            // SimpleHmac takes keys of any length, so `new_from_slice` cannot fail.
             let Ok(mut mac) = SimpleHmac::<D>::new_from_slice(key) else {
                 unreachable!("HMAC accepts keys of any length")
             };

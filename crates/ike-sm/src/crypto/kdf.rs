@@ -56,7 +56,7 @@ pub fn skeyid_dae(
     }
 }
 
-/// The phase 1 encryption key of `key_len` bytes from SKEYID_e (RFC 2409 appendix B).
+/// Derives the phase 1 encryption key of `key_len` bytes from SKEYID_e (RFC 2409 appendix B).
 ///
 /// When SKEYID_e is long enough its first `key_len` bytes are the key. Otherwise the key is the
 /// first `key_len` bytes of `K1 | K2 | K3 | ...` with `K1 = prf(SKEYID_e, 0)` (one zero octet) and
@@ -82,7 +82,7 @@ pub fn phase1_enc_key(prf: Prf, skeyid_e: &Secret, key_len: usize) -> Secret {
     key
 }
 
-/// The phase 1 IV (RFC 2409 appendix B): `hash(g^xi | g^xr)` truncated to `block_size` bytes,
+/// Computes the phase 1 IV (RFC 2409 appendix B): `hash(g^xi | g^xr)` truncated to `block_size` bytes,
 /// where `hash` is the negotiated hash (not the PRF), g^xi the initiator's and g^xr the
 /// responder's public value.
 pub fn phase1_iv(hash: Hash, gxi: &[u8], gxr: &[u8], block_size: usize) -> Vec<u8> {
@@ -91,7 +91,7 @@ pub fn phase1_iv(hash: Hash, gxi: &[u8], gxr: &[u8], block_size: usize) -> Vec<u
     iv
 }
 
-/// The first IV of a phase 2 or Informational exchange (RFC 2409 appendix B):
+/// Computes the first IV of a phase 2 or Informational exchange (RFC 2409 appendix B):
 /// `hash(last phase 1 CBC output block | M-ID)` truncated to `block_size` bytes. Later messages
 /// of the same exchange chain from the last ciphertext block, as in phase 1.
 pub fn phase2_iv(

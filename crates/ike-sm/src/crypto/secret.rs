@@ -23,7 +23,7 @@ impl Secret {
         Self(bytes.to_vec())
     }
 
-    /// The secret bytes.
+    /// Returns the secret bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
@@ -33,7 +33,7 @@ impl Secret {
         self.0.len()
     }
 
-    /// Whether the secret has no bytes.
+    /// Returns whether the secret has no bytes.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
