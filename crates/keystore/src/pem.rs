@@ -67,8 +67,8 @@ impl PrivateKey {
         }
     }
 
-    /// Reads a passphrase-protected PKCS#8 PEM (`ENCRYPTED PRIVATE KEY`, PBES2 or PBES2 with
-    /// 3DES), or any key [`PrivateKey::from_pem`] reads when it is not encrypted.
+    /// Reads a passphrase-protected PKCS#8 PEM (`ENCRYPTED PRIVATE KEY`, PBES2 with AES
+    /// or 3DES), or any key [`PrivateKey::from_pem`] reads when it is not encrypted.
     ///
     /// NOTE: OpenSSL's traditional encrypted PKCS#1 (`Proc-Type: 4,ENCRYPTED`) is not
     /// decrypted; convert such a key with `openssl pkcs8 -topk8`.
