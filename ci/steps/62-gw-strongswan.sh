@@ -94,7 +94,8 @@ case_responder() {
     "$sw/strongswan-peer.sh" start gwL "$(strongswan_conf gwL "$sw_ike" "$sw_esp")" >/dev/null
     "$sw/strongswan-peer.sh" wait gwL sw-psk 30 >/dev/null
     "$sw/check-tunnel.sh" -t 15 -g gwR
-    ip netns exec sw-gwR "$gateway" auto --status --rundir "$work/gwR/run" | grep -q 'STATE_QUICK_R2'
+    status=$(ip netns exec sw-gwR "$gateway" auto --status --rundir "$work/gwR/run")
+    grep -q 'STATE_QUICK_R2' <<<"$status"
     echo "gw-strongswan: ok: gateway responder, $name"
     stop_all
 }
@@ -132,7 +133,8 @@ case_rsa_responder() {
     "$sw/strongswan-peer.sh" start gwL "$(strongswan_rsa_conf gwL)" >/dev/null
     "$sw/strongswan-peer.sh" wait gwL sw-rsa 30 >/dev/null
     "$sw/check-tunnel.sh" -t 15 -g gwR
-    ip netns exec sw-gwR "$gateway" auto --status --rundir "$work/gwR/run" | grep -q 'STATE_QUICK_R2'
+    status=$(ip netns exec sw-gwR "$gateway" auto --status --rundir "$work/gwR/run")
+    grep -q 'STATE_QUICK_R2' <<<"$status"
     echo "gw-strongswan: ok: gateway responder, RSA"
     stop_all
 }

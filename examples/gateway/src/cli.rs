@@ -41,7 +41,7 @@ pub enum Command {
 }
 
 /// Files and directories shared by the subcommands that read the configuration or talk to the
-/// daemon; they are accepted after the subcommand so that two daemons can run side by side.
+/// daemon. They are accepted after the subcommand, so two daemons can run side by side.
 #[derive(Debug, Clone, Args)]
 pub struct Paths {
     /// ipsec.conf to read.
@@ -77,7 +77,7 @@ pub enum SetupAction {
     Status,
 }
 
-/// Where ESP is processed.
+/// The place where ESP is processed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Datapath {
     /// ESP in this process over a TUN device.
@@ -94,7 +94,7 @@ pub struct SetupArgs {
     /// Stay in the foreground and log to stderr.
     #[arg(long)]
     pub nofork: bool,
-    /// Where ESP is processed.
+    /// Datapath: where ESP is processed.
     #[arg(long, value_enum, default_value = "auto")]
     pub datapath: Datapath,
     /// Write Wireshark's `ikev1_decryption_table` and `esp_sa` files into DIR as SAs come up.

@@ -1,7 +1,7 @@
 //! The control socket between `auto`/`whack` and the daemon.
 //!
 //! A Unix stream socket, `pluto.ctl` under the run directory. The client writes one request
-//! line; the daemon answers with Openswan's numbered status lines (`104 "net-to-net" #1:
+//! line; the daemon replies with Openswan's numbered status lines (`104 "net-to-net" #1:
 //! STATE_MAIN_I1: initiate`) as they happen, then a final line `=rc N` carrying the exit status
 //! the client should return. Status lines never start with `=`.
 
@@ -14,10 +14,10 @@ use crate::cli::{Paths, EXIT_FAILURE};
 /// Maximum length of a request line; a connection name is far shorter.
 pub const MAX_REQUEST_LEN: usize = 4096;
 
-/// Prefix of the final line of every answer.
+/// Prefix of the final line of every reply.
 pub const RC_PREFIX: &str = "=rc ";
 
-/// How long a client waits for the daemon before giving up on one answer line. `auto --up`
+/// How long a client waits for the daemon before giving up on one reply line. `auto --up`
 /// is bounded by the engine's own retransmission limit, which is shorter.
 pub const CLIENT_READ_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -134,7 +134,7 @@ impl Reply {
         }
     }
 
-    /// A reply that discards everything, for internal steps of a request.
+    /// Creates a reply that discards everything, for internal steps of a request.
     pub fn sink() -> Reply {
         Reply { stream: None }
     }

@@ -2,7 +2,7 @@
 //!
 //! `setup start` without `--nofork` runs the same binary again with `--nofork` in its own
 //! process group, its output going to `pluto.log` under the run directory, and returns once
-//! the control socket answers (or the child failed, printing the child's log). The foreground
+//! the control socket accepts a connection (or the child failed, printing the child's log). The foreground
 //! daemon loads and checks the whole configuration before it binds anything, so a bad file
 //! never leaves a half-configured daemon behind.
 

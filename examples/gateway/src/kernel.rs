@@ -22,7 +22,7 @@ const FIRST_REQID: u32 = 16_384;
 /// Priority of our tunnel policies (lower wins), the value `ip xfrm` uses for a /24 pair.
 const POLICY_PRIORITY: u32 = 2_000;
 
-/// What one SA pair installed, to remove it again.
+/// The SAs and policies of one SA pair, kept to remove them again.
 struct Installed {
     conn: String,
     serial: u32,
@@ -210,6 +210,9 @@ fn sa_spec(
     };
     spec.authentication =
         Some(AuthAlgorithm::new(name, &params.auth_key, Some(bits)).map_err(invalid)?);
+    // NOTE: the SA takes the UDP encapsulation, but the daemon's port 4500 socket is not set to
+    // UDP_ENCAP_ESPINUDP, so the kernel never receives inbound ESP in UDP; NAT-T needs the userspace
+    // datapath for now.
     if let Some((src_port, dst_port)) = encapsulation {
         spec.encap = Some(xfrm_sys::Encap::esp_in_udp(src_port, dst_port));
     }

@@ -246,7 +246,7 @@ pub fn is_local(addr: IpAddr) -> bool {
     UdpSocket::bind(SocketAddr::new(addr, 0)).is_ok()
 }
 
-/// The nexthop as written, or the router of the default route for `%defaultroute`; `None`
+/// Returns the nexthop as written, or the router of the default route for `%defaultroute`; `None`
 /// when it cannot be found (the kernel's routing table decides then).
 fn local_nexthop(nexthop: Option<&ipsec_conf::NextHop>) -> Option<IpAddr> {
     match nexthop? {
@@ -256,7 +256,7 @@ fn local_nexthop(nexthop: Option<&ipsec_conf::NextHop>) -> Option<IpAddr> {
     }
 }
 
-/// The gateway of this namespace's IPv4 default route, from `ip route show default`.
+/// Returns the gateway of this namespace's IPv4 default route, from `ip route show default`.
 fn default_router() -> Option<IpAddr> {
     let routes = crate::netns::ip(&["-4", "route", "show", "default"]).ok()?;
     let mut words = routes.split_whitespace();

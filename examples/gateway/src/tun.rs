@@ -54,10 +54,10 @@ impl Tun {
             *slot = byte as libc::c_char;
         }
 
-        // SAFETY: the fd is an open /dev/net/tun owned by `file` for the duration of the call;
-        // `request` is a properly aligned, fully initialised `struct ifreq` layout (name NUL
-        // terminated because its length was checked above) that lives across the call, and
-        // TUNSETIFF reads and writes only within its 40 bytes.
+        // SAFETY: the fd is an open /dev/net/tun that `file` owns for the whole call. `request`
+        // is a properly aligned, fully initialised `struct ifreq` layout that lives across the
+        // call, and its name is NUL terminated because its length was checked above. TUNSETIFF
+        // reads and writes only within its 40 bytes.
         let rc = unsafe { libc::ioctl(file.as_raw_fd(), TUNSETIFF as _, &mut request) };
         if rc < 0 {
             return Err(io::Error::last_os_error());

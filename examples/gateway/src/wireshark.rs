@@ -29,7 +29,7 @@ impl KeyExport {
         })
     }
 
-    /// Rewrites `ikev1_decryption_table` with every ISAKMP SA the engine knows.
+    /// Rewrites `ikev1_decryption_table` with every ISAKMP SA the engine has.
     pub fn write_ikev1_table(&self, entries: &[([u8; 8], Vec<u8>)]) {
         let mut text = String::new();
         for (cookie, key) in entries {
@@ -67,7 +67,7 @@ impl KeyExport {
     }
 }
 
-/// One `uat:esp_sa` line: protocol, source, destination, SPI, encryption algorithm and key,
+/// Formats one `uat:esp_sa` line: protocol, source, destination, SPI, encryption algorithm and key,
 /// authentication algorithm and key, as Wireshark 3.x and 4.x name them.
 fn esp_sa_line(sa: &EspSaParams) -> String {
     let family = if sa.src.is_ipv4() { "IPv4" } else { "IPv6" };
