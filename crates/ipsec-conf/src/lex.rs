@@ -101,6 +101,9 @@ pub(crate) struct Lexer {
     stack_names: Vec<String>,
     /// The key whose value continues on unindented lines, and the first such line.
     wrapping: Option<(String, usize)>,
+    /// Whether the previous line was an unindented parameter, already reported, so that a
+    /// whole unindented section gives one error and not one per line.
+    unindented_run: bool,
 }
 
 impl Lexer {
@@ -110,6 +113,7 @@ impl Lexer {
             stack: Vec::new(),
             stack_names: Vec::new(),
             wrapping: None,
+            unindented_run: false,
         }
     }
 
@@ -156,6 +160,7 @@ impl Lexer {
             return;
         }
         let indent = line.len() - trimmed.len();
+        let in_unindented_run = std::mem::take(&mut self.unindented_run);
         let column = line[..indent].chars().count() + 1;
         if indent > 0 {
             self.wrapping = None;
@@ -205,7 +210,7 @@ impl Lexer {
                     );
                 }
             }
-            _ => self.lex_unindented(trimmed, loc),
+            _ => self.lex_unindented(trimmed, loc, in_unindented_run),
         }
     }
 
@@ -230,7 +235,7 @@ impl Lexer {
 
     /// Handles an unindented line that is no section header: a parameter that lost its indentation,
     /// or the rest of a value that a copy from a terminal wrapped.
-    fn lex_unindented(&mut self, trimmed: &str, loc: &Loc) {
+    fn lex_unindented(&mut self, trimmed: &str, loc: &Loc, in_unindented_run: bool) {
         if self.wrapping.is_some() {
             // The first unindented line already produced the diagnostic for this value.
             return;
@@ -244,6 +249,10 @@ impl Lexer {
             .cloned();
         match parse_key(trimmed) {
             Some(key) if trimmed[key.len()..].trim_start().starts_with('=') => {
+                self.unindented_run = true;
+                if in_unindented_run {
+                    return;
+                }
                 self.error(
                     loc,
                     DiagnosticKind::NotIndented {

@@ -212,7 +212,7 @@ impl Resolver {
                     } else {
                         (
                             DiagnosticKind::UnknownKeyword(key.to_owned()),
-                            "check the spelling against ipsec.conf(5); private keys start with 'x-'",
+                            "check the spelling against ipsec.conf(5); site-specific keys start with 'x-'",
                         )
                     };
                     self.push(&entry.loc, Severity::Error, kind, Some(hint));

@@ -110,9 +110,12 @@ impl Secrets {
     ///
     /// The most specific entry wins: one whose indices contain both ids (as two different
     /// indices), then (for RSA only) one whose indices contain the local id among others, then
-    /// one with the local id as its only index, then one with no index. `%any` (`%any6`, `0.0.0.0`) matches an IPv4 (IPv6)
-    /// address id; an exact match beats a `%any` match of the same rank. Among equals the
-    /// first entry in the file wins.
+    /// one with the local id as its only index, then one with no index. `%any` (and `%any6`,
+    /// `0.0.0.0`) matches any address id; an exact match beats a `%any` match of the same
+    /// rank. Among equals the first entry in the file wins.
+    ///
+    /// NOTE: Openswan's man page limits `%any` to IPv4 and `%any6` to IPv6 peers. The model
+    /// reads both as [`Id::Any`], so here either matches both families.
     pub fn lookup(&self, kind: SecretKind, local: &Id, remote: &Id) -> Option<&SecretEntry> {
         let mut best: Option<((u8, usize), &SecretEntry)> = None;
         for entry in self.entries.iter().filter(|e| e.secret.kind() == kind) {

@@ -38,6 +38,19 @@ fn unindented_parameters() {
 }
 
 #[test]
+fn unindented_section_reported_once() {
+    let text =
+        "conn net-to-net\nleft=192.0.2.1\nright=192.0.2.2\nauto=add\n\nconn b\nleft=192.0.2.3\n";
+    assert_eq!(
+        errors(text),
+        [
+            "2:1: parameter 'left' is not indented",
+            "7:1: parameter 'left' is not indented",
+        ]
+    );
+}
+
+#[test]
 fn key_wrapped_across_lines() {
     let text = "conn net-to-net\n\
                 \tleft=192.0.2.1\n\
