@@ -358,3 +358,44 @@ fn shared_dir() -> std::path::PathBuf {
         None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
     }
 }
+
+#[test]
+fn values_units_and_booleans() {
+    let text = [
+        "conn a",
+        "\tikelifetime=8h",
+        "\tsalifetime=30m",
+        "\trekeymargin=90",
+        "\tdpddelay=1d",
+        "\tkeyingtries=%forever",
+        "\tpfs=no",
+        "\tX-site-note=\"kept as written\"",
+        "\tx-other=1",
+    ]
+    .join("\n");
+    let parsed = parse_str(&text, "ipsec.conf");
+    assert!(parsed.diagnostics.is_empty(), "{:#?}", parsed.diagnostics);
+    let conn = &parsed.value.conns[0];
+    assert_eq!(conn.ikelifetime, Duration::from_secs(8 * 3600));
+    assert_eq!(conn.salifetime, Duration::from_secs(1800));
+    assert_eq!(conn.rekeymargin, Duration::from_secs(90));
+    assert_eq!(conn.dpddelay, Some(Duration::from_secs(86400)));
+    assert_eq!(conn.keyingtries, 0);
+    assert!(!conn.pfs);
+    assert_eq!(conn.other["X-site-note"], "kept as written");
+    assert_eq!(conn.other["x-other"], "1");
+}
+
+#[test]
+fn invalid_values_explain() {
+    let text = "conn a\n\tikelifetime=8x\n\tpfs=maybe\n\tauto=begin\n\tleft=not an address\n";
+    assert_eq!(
+        errors(text),
+        [
+            "2:14: invalid value for ikelifetime: '8x' is not a duration",
+            "3:6: invalid value for pfs: 'maybe' is not a boolean",
+            "4:7: invalid value for auto: 'begin' is not one of ignore, add, route, start, manual",
+            "5:11: syntax error: unexpected text after the value of 'left'",
+        ]
+    );
+}
