@@ -450,6 +450,8 @@ impl OutboundSa {
             Mode::Transport => (inner.src, inner.dst),
         };
         let mut protocol = PROTO_ESP;
+        // NOTE: transport mode in UDP behind a NAT would also need the inner TCP/UDP checksum
+        // fixed up from the NAT-OA addresses (RFC 3948 3.1.2); that is left to the caller.
         if let Some(encap) = self.core.config.udp_encap {
             write_udp_header(buf, encap, src, dst)?;
             protocol = PROTO_UDP;
