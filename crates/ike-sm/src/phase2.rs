@@ -490,6 +490,15 @@ impl Endpoint {
             }
             payloads.push(Payload::Ke(ike_wire::KeyExchange::new(public)));
         }
+        if choice
+            .lifetime
+            .is_some_and(|offered| offered > config.sa_lifetime)
+        {
+            payloads.push(Payload::Notify(responder_lifetime_notify(
+                choice.spi,
+                config.sa_lifetime,
+            )));
+        }
         let id_pair = match ids.as_slice() {
             [idci, idcr] => {
                 payloads.push(Payload::Id(idci.clone()));
@@ -587,12 +596,16 @@ impl Endpoint {
         let mut nonce = None;
         let mut ke = None;
         let mut ids = Vec::new();
+        let mut responder_lifetime = None;
         for payload in &opened.payloads[1..] {
             match payload {
                 Payload::Sa(s) => reply = Some(s),
                 Payload::Nonce(n) => nonce = Some(n.data.clone()),
                 Payload::Ke(k) => ke = Some(k.data.clone()),
                 Payload::Id(id) => ids.push(id.clone()),
+                Payload::Notify(notify) if notify.notify_type == NotifyType::RESPONDER_LIFETIME => {
+                    responder_lifetime = read_lifetime_attributes(&notify.data);
+                }
                 _ => {}
             }
         }
@@ -659,6 +672,10 @@ impl Endpoint {
             .lifetime
             .unwrap_or(config.sa_lifetime)
             .min(config.sa_lifetime);
+        // RESPONDER-LIFETIME (RFC 2407 4.6.3.1) shortens the lifetime we proposed.
+        if let Some(lifetime) = responder_lifetime {
+            sa.lifetime = sa.lifetime.min(lifetime);
+        }
         sa.choice = Some(choice);
         sa.last_in = bytes.to_vec();
 
@@ -1028,4 +1045,53 @@ pub(crate) fn informational_hash(
     payloads: &[Payload],
 ) -> Vec<u8> {
     quick_hash(keys, message_id, None, payloads)
+}
+
+/// Builds a RESPONDER-LIFETIME notification (RFC 2407 4.6.3.1) for the ESP SA with SPI `spi`:
+/// an SA Life Type of seconds and the SA Life Duration we accept.
+fn responder_lifetime_notify(spi: u32, lifetime: Duration) -> ike_wire::Notification {
+    let seconds = u32::try_from(lifetime.as_secs()).unwrap_or(u32::MAX);
+    let mut data = vec![0x80, 0x01, 0x00, 0x01, 0x00, 0x02, 0x00, 0x04];
+    data.extend_from_slice(&seconds.to_be_bytes());
+    ike_wire::Notification {
+        reserved: 0,
+        doi: ike_wire::Doi::IPSEC,
+        protocol: ike_wire::ProtocolId::IPSEC_ESP,
+        notify_type: NotifyType::RESPONDER_LIFETIME,
+        spi: spi.to_be_bytes().to_vec(),
+        data,
+    }
+}
+
+/// Reads the seconds lifetime from the attribute list of a RESPONDER-LIFETIME notification;
+/// `None` when it names none or the list is malformed.
+fn read_lifetime_attributes(mut data: &[u8]) -> Option<Duration> {
+    let mut seconds_type = true;
+    let mut lifetime = None;
+    while data.len() >= 4 {
+        let kind = u16::from_be_bytes([data[0], data[1]]);
+        let (value, rest) = if kind & 0x8000 != 0 {
+            (
+                u64::from(u16::from_be_bytes([data[2], data[3]])),
+                &data[4..],
+            )
+        } else {
+            let len = usize::from(u16::from_be_bytes([data[2], data[3]]));
+            let bytes = data.get(4..4 + len)?;
+            if len > 8 {
+                return None;
+            }
+            (
+                bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)),
+                &data[4 + len..],
+            )
+        };
+        match kind & 0x7fff {
+            1 => seconds_type = value == 1,
+            2 if seconds_type => lifetime = Some(Duration::from_secs(value)),
+            _ => {}
+        }
+        data = rest;
+    }
+    lifetime
 }

@@ -328,3 +328,12 @@ fn delete_reaches_peer() {
     assert!(pair.right.endpoint.status().states.is_empty());
     assert!(pair.left.endpoint.status().states.is_empty());
 }
+
+#[test]
+fn responder_lifetime_honoured() {
+    let mut right = psk_config(false, false, false);
+    right.sa_lifetime = Duration::from_secs(1800);
+    let pair = established_pair(Pair::new(psk_config(true, false, false), right, 10));
+    assert_eq!(pair.left.children()[0].lifetime, Duration::from_secs(1800));
+    assert_eq!(pair.right.children()[0].lifetime, Duration::from_secs(1800));
+}
