@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
+use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey, EncodeRsaPublicKey};
 use rsa::pkcs8::der::Decode;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use zeroize::Zeroizing;
@@ -182,6 +182,23 @@ impl PublicKey {
             .to_public_key_der()
             .map(|document| document.as_bytes().to_vec())
             .map_err(|error| format_error("SubjectPublicKeyInfo DER")(error.to_string()))
+    }
+}
+
+impl PublicKey {
+    /// Encodes the key as PKCS#1 PEM (`RSA PUBLIC KEY`).
+    pub fn to_pkcs1_pem(&self) -> Result<String, PemError> {
+        self.to_rsa()
+            .to_pkcs1_pem(LineEnding::LF)
+            .map_err(|error| format_error("PKCS#1 RSAPublicKey PEM")(error.to_string()))
+    }
+
+    /// Encodes the key as PKCS#1 DER (`RSAPublicKey`).
+    pub fn to_pkcs1_der(&self) -> Result<Vec<u8>, PemError> {
+        self.to_rsa()
+            .to_pkcs1_der()
+            .map(|document| document.as_bytes().to_vec())
+            .map_err(|error| format_error("PKCS#1 RSAPublicKey DER")(error.to_string()))
     }
 }
 
