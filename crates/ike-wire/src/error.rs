@@ -14,7 +14,7 @@ pub struct ParseError {
     pub offset: usize,
     /// Payload that contains the field, or `None` for the ISAKMP header.
     pub payload: Option<PayloadType>,
-    /// What failed and what was expected.
+    /// The failure and what was expected.
     pub kind: ParseErrorKind,
 }
 
@@ -32,7 +32,7 @@ impl core::fmt::Display for InPayload {
     }
 }
 
-/// What went wrong in a [`ParseError`].
+/// Failure kinds of a [`ParseError`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ParseErrorKind {
@@ -50,7 +50,7 @@ pub enum ParseErrorKind {
         length: usize,
         expected: String,
     },
-    /// A field holds a value that the structure does not allow.
+    /// A field contains a value that the structure does not allow.
     #[error("invalid {field} {value}: expected {expected}")]
     InvalidValue {
         field: &'static str,

@@ -4,8 +4,8 @@
 //! # Shape
 //!
 //! - [`Message`] is a plaintext message: a [`Header`] and a list of [`Payload`]s, one enum variant
-//!   per payload kind. An SA payload ([`Sa`]) holds [`Proposal`]s, which hold [`Transform`]s,
-//!   which hold [`Attribute`]s in the TV ([`AttributeValue::Basic`]) or TLV
+//!   per payload kind. An SA payload ([`Sa`]) contains [`Proposal`]s, which contain
+//!   [`Transform`]s, which contain [`Attribute`]s in the TV ([`AttributeValue::Basic`]) or TLV
 //!   ([`AttributeValue::Variable`]) form.
 //! - Registered numbers are open enumerations: newtypes such as [`ExchangeType`] or
 //!   [`NotifyType`] with associated constants. An unregistered number is kept, printed as the

@@ -12,7 +12,8 @@ pub const MAX_PROPOSALS: usize = 64;
 /// Maximum number of transforms in one proposal: the width of the 8-bit "# of Transforms" field.
 pub const MAX_TRANSFORMS: usize = 255;
 /// Maximum number of attributes in one transform. RFC 2409 appendix A defines sixteen Phase 1
-/// classes and RFC 2407 eleven IPsec DOI classes, and each appears at most once in practice.
+/// classes and RFC 2407 eleven IPsec DOI classes. Only the life type and duration pair repeats,
+/// once per unit.
 pub const MAX_ATTRIBUTES: usize = 64;
 /// Maximum length in bytes of a TLV attribute value: twice the 1024-byte prime of the largest
 /// MODP group (8192 bits), which a New Group Mode Group Prime attribute may carry.

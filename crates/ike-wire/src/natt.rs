@@ -10,7 +10,7 @@ pub const NAT_KEEPALIVE: u8 = 0xff;
 /// Length of an ESP header, SPI and sequence number (RFC 4303 2).
 const ESP_HEADER_LEN: usize = 8;
 
-/// What a UDP/4500 datagram carries.
+/// Contents of a UDP/4500 datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Udp4500Payload<'a> {
     /// An IKE message, with the non-ESP marker removed.

@@ -12,7 +12,7 @@ use crate::types::*;
 
 type NomError<'a> = nom::error::Error<&'a [u8]>;
 
-/// A bounded view of the input that knows the absolute offset of its first byte.
+/// A bounded view of the input that tracks the absolute offset of its first byte.
 struct Cursor<'a> {
     input: &'a [u8],
     offset: usize,

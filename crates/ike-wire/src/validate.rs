@@ -97,9 +97,10 @@ fn is_phase1(exchange: ExchangeType) -> bool {
 /// in the message (28 after the header), so that errors name the failing payload's offset.
 ///
 /// Rejects an exchange type IKEv1 does not define, a payload type outside the exchange's set,
-/// a fragment payload that is not alone, an SA payload after another payload in Phase 1 ("The
-/// SA payload must precede all other payloads in a phase 1 exchange", RFC 2409 5), and a Quick
-/// Mode, Informational, Transaction or New Group message whose HASH is not first.
+/// and a fragment payload that is not alone. Also rejects an SA payload after another payload
+/// in Phase 1 ("The SA payload must precede all other payloads in a phase 1 exchange", RFC 2409
+/// 5). After Phase 1 a HASH payload must come first, and Quick Mode and New Group Mode messages
+/// must start with one.
 pub fn check_payloads(
     exchange: ExchangeType,
     payloads: &[Payload],

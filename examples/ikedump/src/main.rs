@@ -47,6 +47,10 @@ struct Args {
     /// payload.
     #[arg(long, value_name = "TYPE")]
     payloads: Option<u8>,
+    /// Also write each IKE message's bytes (without the non-ESP marker) to DIR, one file per
+    /// message named after the input file and frame, for example as fuzzing seeds.
+    #[arg(long, value_name = "DIR")]
+    extract: Option<PathBuf>,
     /// pcap, pcapng or hex files (one datagram per line of hex digits).
     #[arg(required = true)]
     files: Vec<PathBuf>,
@@ -116,6 +120,19 @@ fn process(args: &Args, path: &Path, datagram: &Datagram, totals: &mut Totals) {
         &datagram.payload[..]
     };
     totals.messages += 1;
+
+    if let Some(dir) = &args.extract {
+        let stem = path
+            .file_stem()
+            .map_or("input".into(), |s| s.to_string_lossy());
+        let parent = path.parent().and_then(Path::file_name);
+        let prefix = parent.map_or(String::new(), |p| format!("{}-", p.to_string_lossy()));
+        let file = dir.join(format!("{prefix}{stem}-{}.bin", datagram.frame));
+        if let Err(error) = std::fs::write(&file, bytes) {
+            eprintln!("ikedump: cannot write {}: {error}", file.display());
+            totals.unreadable_files += 1;
+        }
+    }
 
     let first_type = chain_first_type(args, datagram, bytes);
     let parsed = match parse(bytes, first_type) {
