@@ -80,7 +80,7 @@ pub struct ConnectionConfig {
     pub rekey_fuzz_percent: u32,
     /// Keying attempts before giving up (`keyingtries`); 0 means unlimited. Default 3.
     pub keying_tries: u32,
-    /// Dead peer detection (RFC 3706); `None` disables sending R-U-THERE (we still answer).
+    /// Dead peer detection (RFC 3706); `None` disables sending R-U-THERE (we still acknowledge the peer's).
     pub dpd: Option<DpdConfig>,
     /// Whether NAT traversal (RFC 3947) is offered and accepted (`nat_traversal=yes`).
     pub nat_traversal: bool,
@@ -502,7 +502,7 @@ impl EspProposal {
 pub struct DpdConfig {
     /// Idle time before an R-U-THERE is sent.
     pub delay: Duration,
-    /// Time without any answer after which the peer is declared dead.
+    /// Time without any acknowledgement after which the peer is declared dead.
     pub timeout: Duration,
     /// What the gateway should do with a dead peer's connection.
     pub action: DpdAction,

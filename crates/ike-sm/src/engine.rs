@@ -100,7 +100,7 @@ pub(crate) struct Phase1Keys {
     pub(crate) enc_key: Secret,
 }
 
-/// Why an encrypted message could not be opened.
+/// Reason an encrypted message could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum OpenError {
     /// The header or the length is invalid.
@@ -616,7 +616,7 @@ impl Retransmit {
 }
 
 /// A message kept to be sent again: on a retransmission timer, or when the peer repeats the
-/// message it answered.
+/// message it replied to.
 #[derive(Debug, Clone)]
 pub(crate) struct Sent {
     pub(crate) local: SocketAddr,

@@ -265,7 +265,7 @@ impl Endpoint {
         }
     }
 
-    /// Sends R-U-THERE when due and declares the peer dead after `dpdtimeout` without an answer.
+    /// Sends R-U-THERE when due and declares the peer dead after `dpdtimeout` without an acknowledgement.
     pub(crate) fn dpd_timeout(&mut self, now: Instant, serial: u32) {
         let Some(sa) = self.engine.isakmp.get_mut(&serial) else {
             return;

@@ -21,7 +21,7 @@ use crate::names::{self, StateName};
 use crate::natt::{natd_hash, NattMethod, VID_DPD};
 use crate::proposal::{self, AuthKind, IkeChoice};
 
-/// Length of the nonces we send. RFC 2409 5 asks for 8 to 256 bytes.
+/// Length of the nonces we send. RFC 2409 5 requires 8 to 256 bytes.
 const NONCE_LEN: usize = 32;
 
 /// Shortest and longest nonce accepted from a peer (RFC 2409 5).
@@ -149,7 +149,7 @@ impl IsakmpSa {
         }
     }
 
-    /// Whether UDP encapsulation is in use for this SA's IPsec SAs.
+    /// Reports whether this SA's IPsec SAs use UDP encapsulation.
     pub(crate) fn encapsulated(&self) -> bool {
         self.natt.is_some() && (self.nat_local || self.nat_remote)
     }
@@ -278,7 +278,7 @@ impl Endpoint {
         }
     }
 
-    /// Answers a repeated message: a responder (or an initiator whose last message ended the
+    /// Handles a repeated message: a responder (or an initiator whose last message ended the
     /// exchange) sends its reply again; anyone else ignores it, as Openswan does.
     fn duplicate(&mut self, sa: &mut IsakmpSa) {
         let resend = !sa.initiator || sa.state == StateName::MainI4;
@@ -410,8 +410,8 @@ impl Endpoint {
         self.engine.isakmp.insert(serial, sa);
     }
 
-    /// How long a responder keeps a state that waits for the initiator's next message: the
-    /// initiator's whole retransmission budget.
+    /// Returns how long a responder keeps a state that waits for the initiator's next message:
+    /// the initiator's whole retransmission budget.
     pub(crate) fn half_open_timeout(&self) -> Duration {
         let mut total = Duration::ZERO;
         let mut interval = self.config.retransmit_interval;
@@ -485,7 +485,7 @@ impl Endpoint {
     }
 
     /// Builds our NAT-D payloads: the peer's address and port as we send to them, then ours
-    /// (a value that cannot match with forceencaps, so that the peer sees a NAT).
+    /// (a value that cannot match with forceencaps, so that the peer detects a NAT).
     fn natd_payloads(
         &self,
         sa: &IsakmpSa,
@@ -884,8 +884,8 @@ impl Endpoint {
         }
     }
 
-    /// Sends an unencrypted Informational with one Notify, as answers to messages that cannot be
-    /// processed are sent before keys exist (RFC 2408 5). No state is created.
+    /// Sends an unencrypted Informational with one Notify, as replies to messages that cannot
+    /// be processed are sent before keys exist (RFC 2408 5). No state is created.
     pub(crate) fn send_plain_notify(
         &mut self,
         local: SocketAddr,
@@ -1285,7 +1285,7 @@ pub(crate) fn nat_details(sa: &IsakmpSa) -> String {
     natd_text(sa.encapsulated().then_some(sa.remote))
 }
 
-/// Why the peer's HASH_I/HASH_R or SIG_I/SIG_R was rejected.
+/// Reason the peer's HASH_I/HASH_R or SIG_I/SIG_R was rejected.
 enum AuthFailure {
     Missing,
     HashMismatch,

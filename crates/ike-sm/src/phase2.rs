@@ -971,7 +971,7 @@ impl Endpoint {
     }
 }
 
-/// The header of a Quick Mode message under ISAKMP SA `parent`.
+/// Builds the header of a Quick Mode message under ISAKMP SA `parent`.
 fn quick_header(parent: Option<&IsakmpSa>, message_id: u32) -> Header {
     let (icookie, rcookie) = parent.map(|p| (p.icookie, p.rcookie)).unwrap_or_default();
     Header {
