@@ -997,7 +997,7 @@ impl Endpoint {
         let limit = if tries == 0 {
             "an unlimited number".to_owned()
         } else {
-            tries.to_string()
+            format!("at most {tries}")
         };
         let serial = self.engine.next_serial + 1;
         self.status_line(

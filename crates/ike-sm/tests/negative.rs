@@ -430,3 +430,27 @@ fn malformed_datagrams_dropped() {
     }
     assert_eq!(count, 6);
 }
+
+#[test]
+fn keying_tries_bound_attempts() {
+    let mut left = psk_config(true, false, false);
+    left.keying_tries = 2;
+    let mut right = psk_config(false, false, false);
+    right.auth = ike_sm::Auth::psk(b"a different secret");
+    let mut pair = Pair::new(left, right, 21);
+    run(&mut pair, 600);
+
+    let lines = pair.left.status_lines();
+    let initiated = lines
+        .iter()
+        .filter(|l| l.contains("STATE_MAIN_I1: initiate"))
+        .count();
+    assert_eq!(initiated, 2, "{lines:#?}");
+    assert!(
+        has_line(&lines, "starting keying attempt 2 of at most 2"),
+        "{lines:#?}"
+    );
+    let budget = lines.iter().filter(|l| l.starts_with("031 ")).count();
+    assert_eq!(budget, 2);
+    assert!(pair.left.endpoint.status().states.is_empty());
+}
