@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use arbitrary::Arbitrary;
 use esp::rand_core::{CryptoRng, RngCore};
 use esp::{
-    Cipher, InboundSa, Integrity, Keys, Lifetime, Limits, Mode, OutboundSa, PacketBuf, SaConfig, Suite, UdpEncap,
-    MAX_HEADROOM, MAX_TAILROOM,
+    Cipher, InboundSa, Integrity, Keys, Lifetime, Limits, Mode, OutboundSa, PacketBuf, SaConfig,
+    Suite, UdpEncap, MAX_HEADROOM, MAX_TAILROOM,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -53,7 +53,10 @@ impl RngCore for CounterRng {
         self.next_u64() as u32
     }
     fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0
     }
     fn fill_bytes(&mut self, dest: &mut [u8]) {
@@ -73,21 +76,37 @@ fuzz_target!(|input: Input| {
     let (cipher, integrity) = SUITES[usize::from(input.suite) % SUITES.len()];
     let suite = Suite::new(cipher, integrity).expect("listed suites are valid");
     let (src, dst) = if input.ipv6 {
-        (IpAddr::V6(Ipv6Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2)))
+        (
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+            IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2)),
+        )
     } else {
-        (IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)), IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)))
+        (
+            IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+            IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)),
+        )
     };
-    let mode = if input.transport { Mode::Transport } else { Mode::Tunnel };
+    let mode = if input.transport {
+        Mode::Transport
+    } else {
+        Mode::Tunnel
+    };
     let mut config = SaConfig::new(0x0102_0304, suite, mode, src, dst);
     config.esn = input.esn;
     config.replay_window = u32::from(input.window) % 5000;
     config.udp_encap = input.udp.then_some(UdpEncap::NAT_T);
     config.lifetime = Lifetime {
         soft: Limits::default(),
-        hard: Limits { packets: input.packet_limit.map(u64::from), ..Limits::default() },
+        hard: Limits {
+            packets: input.packet_limit.map(u64::from),
+            ..Limits::default()
+        },
     };
     let enc_len = cipher.key_len();
-    let keys = Keys::new(&input.key_material[..enc_len], &input.key_material[enc_len..enc_len + integrity.key_len()]);
+    let keys = Keys::new(
+        &input.key_material[..enc_len],
+        &input.key_material[enc_len..enc_len + integrity.key_len()],
+    );
     let now = Instant::now();
 
     let mut inbound = InboundSa::new(config.clone(), &keys, now).expect("valid SA");
@@ -113,10 +132,14 @@ fuzz_target!(|input: Input| {
     for inner in input.inner.iter().take(8) {
         storage[MAX_HEADROOM..MAX_HEADROOM + inner.len()].copy_from_slice(inner);
         let mut buf = PacketBuf::new(&mut storage, MAX_HEADROOM, inner.len());
-        let Ok(sent) = outbound.encapsulate(now, &mut buf) else { continue };
+        let Ok(sent) = outbound.encapsulate(now, &mut buf) else {
+            continue;
+        };
         assert!(esp::parse_outer(&storage[sent.packet.clone()]).is_ok());
         let mut buf = PacketBuf::new(&mut storage, sent.esp.start, sent.esp.len());
-        let received = receiver.decapsulate(now, &mut buf).expect("own packet decapsulates");
+        let received = receiver
+            .decapsulate(now, &mut buf)
+            .expect("own packet decapsulates");
         let header = esp::IpHeader::parse(inner).expect("encapsulate accepted it");
         let expected = match mode {
             Mode::Tunnel => &inner[..header.total_len],
@@ -127,7 +150,9 @@ fuzz_target!(|input: Input| {
     for (next_header, payload) in input.payloads.iter().take(8) {
         storage[MAX_HEADROOM..MAX_HEADROOM + payload.len()].copy_from_slice(payload);
         let mut buf = PacketBuf::new(&mut storage, MAX_HEADROOM, payload.len());
-        let Ok(sent) = outbound.encapsulate_payload(now, &mut buf, *next_header) else { continue };
+        let Ok(sent) = outbound.encapsulate_payload(now, &mut buf, *next_header) else {
+            continue;
+        };
         let mut buf = PacketBuf::new(&mut storage, sent.esp.start, sent.esp.len());
         if let Ok(received) = receiver.decapsulate(now, &mut buf) {
             assert_eq!(received.next_header, *next_header);
