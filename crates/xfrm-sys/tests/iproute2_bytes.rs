@@ -1,6 +1,6 @@
-//! Byte-exact comparison with iproute2: for each row of a table, `ip xfrm ...` runs under
-//! strace in a fresh `xf-*` network namespace, the netlink request it sends is taken from
-//! strace's hex dump, and it must equal the request this crate builds for the same command.
+//! Byte-exact comparison with iproute2. For each row of a table, `ip xfrm ...` runs under
+//! strace in a fresh `xf-*` network namespace, and the test takes the netlink request it sends
+//! from strace's hex dump. That request must equal the one this crate builds for the command.
 //!
 //! Two header fields differ by design and are zeroed in both messages before comparing:
 //! `nlmsg_seq` (iproute2 uses the time of day, the crate a per-socket counter) and `nlmsg_pid`

@@ -30,7 +30,8 @@ fn key(len: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
-/// Every cipher and authenticator of the gateway's proposals, with their key and ICV lengths.
+/// Builds one SA for every cipher and authenticator of the gateway's proposals, with their key
+/// and ICV lengths.
 fn algorithm_table() -> Vec<SaSpec> {
     let mut table = Vec::new();
     let mut spi = 0x1000;
@@ -145,9 +146,10 @@ fn algorithm_table() -> Vec<SaSpec> {
     table
 }
 
-/// What the kernel reports for `sent`: the counters it keeps, the default truncation of an
-/// untruncated HMAC, an empty replay state when none was sent, the whole ESN bitmap, and the
-/// SA's family in a selector sent without one (unless the SA has `XFRM_STATE_AF_UNSPEC`).
+/// Returns what the kernel reports for `sent`. The kernel adds its counters, the default
+/// truncation of an untruncated HMAC, an empty replay state when none was sent and the whole ESN
+/// bitmap. It also puts the SA's family in a selector sent without one, unless the SA has
+/// `XFRM_STATE_AF_UNSPEC`.
 fn as_dumped(mut sent: SaSpec, dumped: &SaSpec) -> SaSpec {
     if sent.selector.family == AddressFamily::UNSPEC && !sent.flags.contains(SaFlags::AF_UNSPEC) {
         sent.selector.family = sent.family;
@@ -393,7 +395,7 @@ impl Pair {
         }
     }
 
-    /// The SA from `src` to `dst` with the pair's mode and the algorithms `configure` sets.
+    /// Builds the SA from `src` to `dst` with the pair's mode and the algorithms `configure` sets.
     fn sa(&self, src: IpAddr, dst: IpAddr, spi: u32, configure: &dyn Fn(&mut SaSpec)) -> SaSpec {
         let mut sa = SaSpec::new(src, dst, IpProtocol::ESP, spi, self.mode());
         sa.reqid = spi;

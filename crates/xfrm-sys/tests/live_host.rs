@@ -3,7 +3,7 @@
 //! ESP, SPI allocation and acquire events. They need root and skip only without it.
 //!
 //! These run on any kernel with XFRM: on one without ESP the SA test expects
-//! `EspNotAvailable`, on one with ESP (the VM) it expects the SA to install. Which case holds is
+//! `EspNotAvailable`, on one with ESP (the VM) it expects the SA to install. Which case applies is
 //! decided by iproute2 (`ip xfrm state add`), not by the crate under test.
 
 mod common;
@@ -357,7 +357,7 @@ fn acquire_event_for_packet_without_sa() {
         vec![Template::tunnel(IpProtocol::ESP, ip("10.9.0.1"), ip("10.9.0.2")).with_reqid(6)];
     socket.add_policy(&policy).expect("add policy");
 
-    // The datagram has no SA, so the kernel drops it and asks key managers for one.
+    // The datagram has no SA, so the kernel drops it and requests one from key managers.
     let sender = UdpSocket::bind("10.9.0.1:0").expect("bind UDP in the namespace");
     let _ = sender.send_to(b"acquire", "10.9.0.2:9");
 
