@@ -47,7 +47,7 @@ fn capture_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// The IKE messages of a file: UDP/500 payloads, and UDP/4500 payloads after the marker.
+/// Reads the IKE messages of a file: UDP/500 payloads, and UDP/4500 payloads after the marker.
 fn ike_messages(path: &Path) -> Vec<(usize, Vec<u8>)> {
     let datagrams = capture::read_datagrams(path).unwrap_or_else(|e| panic!("{e}"));
     let mut messages = Vec::new();
@@ -88,8 +88,8 @@ fn round_trip(bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// A bare payload chain file (`*_plaintext_payloads.hex`) takes its first payload type from the
-/// header of its encrypted counterpart (`*_encrypted.hex`).
+/// Returns the first payload type of a bare payload chain file (`*_plaintext_payloads.hex`): the
+/// Next Payload in the header of its encrypted counterpart (`*_encrypted.hex`).
 fn chain_first_type(path: &Path) -> PayloadType {
     let name = path.file_name().unwrap().to_str().unwrap();
     let encrypted = path.with_file_name(name.replace("plaintext_payloads", "encrypted"));

@@ -53,7 +53,7 @@ fn cbc_decrypt(key: &[u8], iv: &[u8], ciphertext: &[u8]) -> Vec<u8> {
     buffer
 }
 
-/// The logged key material of one gateway: every `{label, hex}` entry of the IKE group.
+/// Loads the logged key material of one gateway: every `{label, hex}` entry of the IKE group.
 fn logged_keys(path: &Path) -> Vec<(String, Vec<u8>)> {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
@@ -76,7 +76,7 @@ fn logged(keys: &[(String, Vec<u8>)], label: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// The IKE messages of a capture, without the non-ESP marker on port 4500.
+/// Reads the IKE messages of a capture, without the non-ESP marker on port 4500.
 fn ike_messages(path: &Path) -> Vec<(usize, Vec<u8>)> {
     let mut messages = Vec::new();
     for datagram in capture::read_datagrams(path).unwrap() {
@@ -121,10 +121,10 @@ fn parse_plaintext(message: &EncryptedMessage<'_>, plaintext: &[u8], what: &str)
     payloads.iter().map(|p| p.payload_type().0).collect()
 }
 
-/// Decrypts every encrypted message of a strongSwan session. The IV chains per message ID (RFC
-/// 2409 appendix B): Phase 1 starts from the logged initial IV, a Phase 2 exchange from the first
-/// IV logged for its message ID, and each further message from the previous ciphertext's last
-/// block. Returns the payload types of each decrypted message.
+/// Decrypts every encrypted message of a strongSwan session and returns the payload types of
+/// each. The IV chains per message ID (RFC 2409 appendix B). Phase 1 starts from the logged
+/// initial IV, and a Phase 2 exchange from the first IV logged for its message ID. Each further
+/// message continues from the previous ciphertext's last block.
 fn decrypt_session(name: &str) -> Vec<Vec<u8>> {
     let dir = shared_dir().join("captures/strongswan").join(name);
     let keys = logged_keys(&dir.join("keys-gwL.json"));

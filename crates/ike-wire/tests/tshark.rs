@@ -104,7 +104,8 @@ fn cookies() -> Vec<u8> {
     [ICOOKIE, RCOOKIE].concat()
 }
 
-/// Every Phase 1 attribute class of RFC 2409 appendix A, TV and TLV forms, both life types.
+/// Builds transforms with every Phase 1 attribute class of RFC 2409 appendix A, in TV and TLV
+/// forms, with both life types.
 fn phase1_transforms() -> Vec<Transform> {
     use IkeAttributeType as A;
     vec![
@@ -146,7 +147,8 @@ fn phase1_transforms() -> Vec<Transform> {
     ]
 }
 
-/// Every IPsec DOI attribute class of RFC 2407 4.5 (and ECN, ESN), and every encapsulation mode.
+/// Builds transforms with every IPsec DOI attribute class of RFC 2407 4.5 (and ECN, ESN), and
+/// every encapsulation mode.
 fn esp_transforms() -> Vec<Transform> {
     use IpsecAttributeType as A;
     let mut transforms = vec![transform(
@@ -205,7 +207,7 @@ fn esp_transforms() -> Vec<Transform> {
     transforms
 }
 
-/// The X.509 certificate (self-signed, CN=gw-left, ECDSA P-256) and its subject DN in DER.
+/// Loads the X.509 certificate (self-signed, CN=gw-left, ECDSA P-256) and its subject DN in DER.
 fn certificate() -> (Vec<u8>, Vec<u8>) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/gw-left-cert.der");
     let der = std::fs::read(&path).unwrap();
@@ -213,7 +215,7 @@ fn certificate() -> (Vec<u8>, Vec<u8>) {
     (der, dn)
 }
 
-/// The messages, one per frame; together they contain every payload kind.
+/// Builds the messages, one per frame. Together they contain every payload kind.
 fn corpus() -> Vec<Frame> {
     let (cert, dn) = certificate();
     let mut frames = Vec::new();

@@ -12,7 +12,7 @@ use pcap_file::pcap::PcapReader;
 use pcap_file::pcapng::{Block, PcapNgReader};
 use pcap_file::DataLink;
 
-/// The IKE port (RFC 2408 appendix A says UDP 500).
+/// The IKE port, UDP 500 (RFC 2408 appendix A).
 pub const IKE_PORT: u16 = 500;
 /// The NAT-T port, where IKE follows a non-ESP marker (RFC 3948 2.2).
 pub const NAT_T_PORT: u16 = 4500;
