@@ -111,7 +111,7 @@ fn handshake(seed: u64, group: DhGroupId) {
     assert_eq!(established, 2, "both sides establish the IPsec SAs");
 }
 
-/// The DH work of one handshake: two key pairs and two shared secrets.
+/// Performs the DH work of one handshake: two key pairs and two shared secrets.
 fn four_dh_operations(rng: &mut BenchRng, group: DhGroup) {
     let (left, left_public) = group.generate(rng);
     let (right, right_public) = group.generate(rng);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# tshark as an independent decoder of ike-sm's output: handshakes (three phase 1 suites, PSK
+# tshark as an independent decoder of ike-sm's output. Handshakes (three phase 1 suites, PSK
 # with forceencaps and behind a NAT, RSA signatures) are written to a pcap, which must show no
-# malformed or error-level expert item, and with the engine's exported ikev1_decryption_table
-# tshark must decrypt both encrypted Main Mode messages and all three Quick Mode messages.
+# malformed or error-level expert item. With the engine's exported ikev1_decryption_table, tshark
+# must decrypt both encrypted Main Mode messages and all three Quick Mode messages.
 # Runs from the repository root; needs tshark.
 set -euo pipefail
 

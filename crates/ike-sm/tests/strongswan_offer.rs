@@ -1,5 +1,5 @@
-//! strongSwan 5.9.8's first Main Mode messages, taken from real captures, answered by ike-sm's
-//! responder: its default offer (AES-CBC-128, HMAC-SHA2-256, Curve25519) and a legacy
+//! strongSwan 5.9.8's first Main Mode messages, taken from real captures, sent to ike-sm's
+//! responder. Its default offer (AES-CBC-128, HMAC-SHA2-256, Curve25519) and a legacy
 //! 3DES/MD5/MODP1024 one are accepted when the connection lists no `ike=`.
 
 use std::net::SocketAddr;

@@ -1,6 +1,6 @@
-//! tshark as an independent decoder of what the engine sends: every message of a handshake
-//! decodes with no malformed or error-level expert item, and with the exported
-//! `ikev1_decryption_table` tshark decrypts the Main Mode and Quick Mode messages.
+//! tshark as an independent decoder of what the engine sends. Every message of a handshake
+//! decodes with no malformed or error-level expert item. With the exported
+//! `ikev1_decryption_table`, tshark decrypts the Main Mode and Quick Mode messages.
 //!
 //! Needs tshark, so it is ignored by default and run by `ci/steps/36-ikesm-tshark.sh`.
 
