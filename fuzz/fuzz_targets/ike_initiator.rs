@@ -96,7 +96,7 @@ fuzz_target!(|data: &[u8]| {
         after.len(),
         "a stray datagram changed the number of states"
     );
-    // MR1 and MR2 are plaintext, so an input may be a valid answer; later messages need keys.
+    // MR1 and MR2 are plaintext, so an input may be a valid reply; later messages need keys.
     if steps >= 2 {
         for (old, new) in before.iter().zip(&after) {
             assert_eq!(

@@ -1,6 +1,6 @@
-//! Arbitrary datagrams to a responder with one PSK and one RSA connection: the engine never
-//! panics, creates at most one half-open state per valid first message, and sends nothing in
-//! answer to a datagram from an unknown peer.
+//! Arbitrary datagrams to a responder with one PSK connection: the engine never panics, creates
+//! at most one half-open state per datagram, and sends nothing back to a datagram from an
+//! address with no connection.
 #![no_main]
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
