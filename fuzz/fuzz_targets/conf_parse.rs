@@ -12,6 +12,13 @@ fuzz_target!(|data: &[u8]| {
     }
     let written = ipsec_conf::write_config(&parsed.value);
     let again = ipsec_conf::parse_str(&written, "/nonexistent-fuzz-dir/canonical.conf");
-    assert!(!again.has_errors(), "canonical output has errors: {:?}\n{written}", again.diagnostics);
-    assert_eq!(again.value, parsed.value, "canonical output reads back differently:\n{written}");
+    assert!(
+        !again.has_errors(),
+        "canonical output has errors: {:?}\n{written}",
+        again.diagnostics
+    );
+    assert_eq!(
+        again.value, parsed.value,
+        "canonical output reads back differently:\n{written}"
+    );
 });
