@@ -21,6 +21,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# wait_capture ERRFILE: waits until the tcpdump writing ERRFILE listens (at most 10 s).
+wait_capture() {
+    for _ in $(seq 100); do
+        grep -q 'listening on' "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 fail() {
     echo "gw-faults: FAILED: $*"
     exit 1
@@ -75,9 +84,9 @@ for side in gwL gwR; do
     echo '192.0.2.1 192.0.2.2 : PSK "gw-faults-psk-0123456789"' >"$work/$side/ipsec.secrets"
     chmod 600 "$work/$side/ipsec.secrets"
 done
-ip netns exec gw-f-gwR tcpdump -i out0 -n -U --immediate-mode -w "$work/idle.pcap" ip 2>/dev/null &
+ip netns exec gw-f-gwR tcpdump -i out0 -n -U --immediate-mode -w "$work/idle.pcap" ip 2>"$work/idle.err" &
 capture_pid=$!
-sleep 0.7
+wait_capture "$work/idle.err" || fail "tcpdump did not start"
 start gwR
 start gwL
 sleep 3
@@ -90,9 +99,9 @@ status=$(ip netns exec gw-f-gwL "$gateway" auto --status --rundir "$work/gwL/run
 if grep -q 'STATE_' <<<"$status"; then fail "auto=add created a state before auto --up"; fi
 echo "gw-faults: ok: auto=add sent nothing and created no state in 3 s"
 
-ip netns exec gw-f-gwR tcpdump -i out0 -n -U --immediate-mode -w "$work/up.pcap" ip 2>/dev/null &
+ip netns exec gw-f-gwR tcpdump -i out0 -n -U --immediate-mode -w "$work/up.pcap" ip 2>"$work/up.err" &
 capture_pid=$!
-sleep 0.7
+wait_capture "$work/up.err" || fail "tcpdump did not start"
 timeout 30 ip netns exec gw-f-gwL "$gateway" auto --up net-to-net --rundir "$work/gwL/run" \
     | tee "$work/up.txt"
 grep -q 'IPsec SA established' "$work/up.txt" || fail "auto --up did not establish the SA"

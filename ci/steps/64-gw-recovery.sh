@@ -24,6 +24,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# wait_capture ERRFILE: waits until the tcpdump writing ERRFILE listens (at most 10 s).
+wait_capture() {
+    for _ in $(seq 100); do
+        grep -q 'listening on' "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 fail() {
     echo "gw-recovery: FAILED: $*"
     for side in gwL gwR; do
@@ -95,8 +104,9 @@ restart_right() {
     rm -f "$work/gwR/run/pluto.pid"
     start gwR
 
-    ip netns exec gw-r-gwL tcpdump -i out0 -n -U --immediate-mode -w "$work/recovery.pcap" ip 2>/dev/null &
+    ip netns exec gw-r-gwL tcpdump -i out0 -n -U --immediate-mode -w "$work/recovery.pcap" ip 2>"$work/recovery.err" &
     capture_pid=$!
+    wait_capture "$work/recovery.err" || fail "$label: tcpdump did not start"
     taken=$(wait_for_ping "$deadline") || fail "$label: no ping across the tunnel within $deadline s of the restart"
     ip netns exec gw-r-hostL ping -c 3 -i 0.3 -W 2 10.0.0.105 >/dev/null || fail "$label: ping after recovery"
     sleep 0.3

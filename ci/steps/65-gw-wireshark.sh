@@ -21,6 +21,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# wait_capture ERRFILE: waits until the tcpdump writing ERRFILE listens (at most 10 s).
+wait_capture() {
+    for _ in $(seq 100); do
+        grep -q 'listening on' "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 fail() {
     echo "gw-wireshark: FAILED: $*"
     exit 1
@@ -57,9 +66,9 @@ for side in gwL gwR; do
         --config "$work/$side/ipsec.conf" --secrets "$work/$side/ipsec.secrets" --rundir "$work/$side/run"
 done
 
-ip netns exec gw-w-gwL tcpdump -i out0 -n -U --immediate-mode -w "$work/outside.pcap" ip 2>/dev/null &
+ip netns exec gw-w-gwL tcpdump -i out0 -n -U --immediate-mode -w "$work/outside.pcap" ip 2>"$work/outside.err" &
 capture_pid=$!
-sleep 0.7
+wait_capture "$work/outside.err" || fail "tcpdump did not start"
 timeout 30 ip netns exec gw-w-gwL "$gateway" auto --up net-to-net --rundir "$work/gwL/run" >/dev/null
 ip netns exec gw-w-hostL ping -c 3 -i 0.3 -W 2 10.0.0.105 >/dev/null || fail "ping across the tunnel"
 sleep 0.3

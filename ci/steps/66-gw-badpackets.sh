@@ -25,6 +25,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# wait_capture ERRFILE: waits until the tcpdump writing ERRFILE listens (at most 10 s).
+wait_capture() {
+    for _ in $(seq 100); do
+        grep -q 'listening on' "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 fail() {
     echo "gw-badpackets: FAILED: $*"
     exit 1
@@ -121,9 +130,9 @@ logged=$(grep -c 'ESP packet with an unknown SPI dropped' "$work/gwL/run/pluto.l
 [ "$logged" -le 2 ] || fail "$logged log lines for unknown SPIs: the log is not rate-limited"
 pgrep -F "$work/gwL/run/pluto.pid" >/dev/null || fail "the left daemon died"
 
-ip netns exec gw-b-gwL tcpdump -i out0 -n -U --immediate-mode -w "$work/after.pcap" ip 2>/dev/null &
+ip netns exec gw-b-gwL tcpdump -i out0 -n -U --immediate-mode -w "$work/after.pcap" ip 2>"$work/after.err" &
 capture_pid=$!
-sleep 0.7
+wait_capture "$work/after.err" || fail "tcpdump did not start"
 ip netns exec gw-b-hostL ping -c 3 -i 0.3 -W 2 10.0.0.105 >/dev/null || fail "ping after the bad packets"
 sleep 0.3
 kill -INT "$capture_pid"

@@ -99,11 +99,17 @@ ip netns exec gw-v-gwL ip link show ipsec0 >/dev/null 2>&1 && fail "a TUN device
 # link (-Q out: the kernel shows decrypted inner packets as arriving on out0 too).
 check_ping() {
     local label=$1 left right esp clear
-    ip netns exec gw-v-gwL tcpdump -i out0 -Q out -n -U --immediate-mode -w /tmp/outL.pcap ip 2>/dev/null &
+    rm -f /tmp/outL.err /tmp/outR.err
+    ip netns exec gw-v-gwL tcpdump -i out0 -Q out -n -U --immediate-mode -w /tmp/outL.pcap ip 2>/tmp/outL.err &
     left=$!
-    ip netns exec gw-v-gwR tcpdump -i out0 -Q out -n -U --immediate-mode -w /tmp/outR.pcap ip 2>/dev/null &
+    ip netns exec gw-v-gwR tcpdump -i out0 -Q out -n -U --immediate-mode -w /tmp/outR.pcap ip 2>/tmp/outR.err &
     right=$!
-    sleep 1
+    # Without KVM the VM is slow: wait until both captures are running (at most 20 s).
+    for _ in $(seq 200); do
+        grep -q 'listening on' /tmp/outL.err 2>/dev/null && grep -q 'listening on' /tmp/outR.err 2>/dev/null && break
+        sleep 0.1
+    done
+    sleep 0.5
     ip netns exec gw-v-hostL ping -c 3 -i 0.3 -W 2 10.0.0.105 || fail "$label: ping across the tunnel"
     sleep 0.5
     kill -INT "$left" "$right"; wait "$left" "$right" || true

@@ -94,6 +94,9 @@ const RIGHT_HOST: &str = "10.0.0.105";
 /// Pings sent across the tunnel; every one needs a reply.
 const PING_COUNT: &str = "4";
 
+/// Polls, 100 ms apart, for tcpdump to report that it captures.
+const CAPTURE_START_POLLS: u32 = 100;
+
 /// The PSK in the HOWTO's example.
 const DEMO_PSK: &str = "nonebutourselvescanfreeourminds";
 
@@ -510,6 +513,11 @@ fn build_topology(n: &Names) -> Result<(), DemoError> {
 }
 
 fn start_capture(file: &Path, router: &str) -> Result<Child, DemoError> {
+    let errors = file.with_extension("err");
+    let stderr = fs::File::create(&errors).map_err(|error| DemoError::File {
+        path: errors.clone(),
+        error,
+    })?;
     let file = file.display().to_string();
     let child = netns::command(
         Some(router),
@@ -527,12 +535,23 @@ fn start_capture(file: &Path, router: &str) -> Result<Child, DemoError> {
     )
     .stdin(Stdio::null())
     .stdout(Stdio::null())
-    .stderr(Stdio::null())
+    .stderr(stderr)
     .spawn()
     .map_err(|error| DemoError::Step(format!("start tcpdump: {error}")))?;
-    // tcpdump needs a moment to open the interface before the first packet.
-    thread::sleep(Duration::from_millis(700));
-    Ok(child)
+
+    // tcpdump prints "listening on" once it captures; a loaded machine can take seconds.
+    for _ in 0..CAPTURE_START_POLLS {
+        let text = fs::read_to_string(&errors).unwrap_or_default();
+        if text.contains("listening on") {
+            return Ok(child);
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    stop_capture(child);
+    Err(DemoError::Step(format!(
+        "tcpdump did not start within {} s",
+        CAPTURE_START_POLLS / 10
+    )))
 }
 
 fn stop_capture(mut capture: Child) {
