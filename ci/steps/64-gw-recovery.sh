@@ -76,7 +76,7 @@ start() {
         --config "$work/$1/ipsec.conf" --secrets "$work/$1/ipsec.secrets" --rundir "$work/$1/run"
 }
 
-# wait_for_ping SECONDS: pings once a second until one is answered; prints the seconds taken.
+# wait_for_ping SECONDS: pings every half second until one gets a reply; prints the seconds taken.
 wait_for_ping() {
     local start=$SECONDS
     while [ $((SECONDS - start)) -lt "$1" ]; do

@@ -281,8 +281,8 @@ impl Engine {
         }
     }
 
-    /// Checks that a datagram parses as ISAKMP (after the non-ESP marker on port 4500); counts
-    /// and logs, rate-limited, the ones that do not, so that junk never reaches the engine.
+    /// Checks that a datagram parses as ISAKMP, after the non-ESP marker on port 4500. The ones
+    /// that do not are counted and logged (rate-limited), and never reach the engine.
     fn is_well_formed(&self, local: SocketAddr, remote: SocketAddr, datagram: &[u8]) -> bool {
         let ike = if local.port() == NAT_T_PORT {
             match datagram.strip_prefix(&ike_wire::NON_ESP_MARKER[..]) {
@@ -408,8 +408,8 @@ impl Engine {
         }
     }
 
-    /// Ends `auto --up` clients of a failed conn; the exit status is the last status code
-    /// when it is an error code (10 to 99, as whack's), else 1.
+    /// Ends `auto --up` clients of a failed conn. The exit status is the last status code when
+    /// it is an error code (10 to 99, as whack's), else 1.
     fn finish_failed_waiters(&mut self, conn: &str) {
         let (done, keep): (Vec<_>, Vec<_>) = self
             .waiters
