@@ -31,6 +31,6 @@ done < "$work/executables"
 kernel_esp=$(basename "$(grep kernel_esp "$work/executables")")
 live_host=$(basename "$(grep live_host "$work/executables")")
 
-# Under TCG the whole run takes about a minute; the timeout bounds a hung guest.
+# Under TCG the step took 60-100 s here (three runs); the timeout bounds a hung guest.
 "$vm/run-vm.sh" --share "$work" --timeout 240 -- bash -c \
     "./$kernel_esp --include-ignored --test-threads=1 && ./$live_host --test-threads=1"
