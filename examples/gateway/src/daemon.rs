@@ -138,7 +138,11 @@ fn start_background(args: &SetupArgs) -> u8 {
 
     let deadline = Instant::now() + START_TIMEOUT;
     while Instant::now() < deadline {
-        if UnixStream::connect(args.paths.control_socket()).is_ok() {
+        // The daemon binds the control socket before it writes the pid file: wait for both,
+        // so that an immediate `setup stop` finds the pid.
+        if UnixStream::connect(args.paths.control_socket()).is_ok()
+            && running_pid(&args.paths).is_some()
+        {
             return 0;
         }
         if let Ok(Some(exit)) = child.try_wait() {
