@@ -6,7 +6,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 shared=${SHARED_DIR:-$root/../shared}
 
 apt_pkgs=(tshark tcpdump iproute2 iputils-ping iperf3 ike-scan openssl strace valgrind
-          iptables procps)
+          iptables procps python3)
 missing=()
 for p in "${apt_pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
