@@ -413,6 +413,8 @@ fn parse_body(
 
 fn parse_sa(reserved: u8, body: &mut Cursor<'_>) -> Result<Sa, ParseError> {
     let doi = Doi(body.u32("DOI")?);
+    // NOTE: SIT_SECRECY and SIT_INTEGRITY add labeled-domain fields after the situation (RFC
+    // 2407 4.6.1). They are not decoded, so such an SA fails as a malformed proposal.
     let situation = body.u32("situation")?;
 
     let mut proposals = Vec::new();
