@@ -77,6 +77,21 @@ impl LifetimeState {
         self.expired
     }
 
+    /// Returns the hard limit reached so far, marking the SA expired; leaves soft limits for
+    /// [`update`](Self::update) to report.
+    pub(crate) fn check_hard(
+        &mut self,
+        now: Instant,
+        bytes: u64,
+        packets: u64,
+    ) -> Option<LimitKind> {
+        if self.expired.is_none() {
+            let age = now.saturating_duration_since(self.created);
+            self.expired = reached(&self.lifetime.hard, age, bytes, packets);
+        }
+        self.expired
+    }
+
     /// Compares the usage so far with the limits and returns the first event not yet reported.
     pub(crate) fn update(
         &mut self,

@@ -174,32 +174,24 @@ impl SaCore {
     }
 
     /// Rejects the packet if a hard limit was reached, possibly right now by the clock.
-    fn check_alive(&mut self, now: Instant) -> Result<Option<LifetimeEvent>, EspError> {
-        let event = self
+    ///
+    /// Soft limits are left for [`finish`](Self::finish) to report, so that a packet rejected
+    /// later on (a forged ICV, a small buffer) does not swallow the rekey event.
+    fn check_alive(&mut self, now: Instant) -> Result<(), EspError> {
+        match self
             .lifetime
-            .update(now, self.counters.bytes, self.counters.packets);
-        match self.lifetime.expired() {
+            .check_hard(now, self.counters.bytes, self.counters.packets)
+        {
             Some(kind) => Err(EspError::Expired(kind)),
-            None => Ok(event),
+            None => Ok(()),
         }
     }
 
-    fn finish(
-        &mut self,
-        now: Instant,
-        bytes: usize,
-        earlier: Option<LifetimeEvent>,
-    ) -> Option<LifetimeEvent> {
+    /// Counts a processed packet and returns the lifetime event it or the clock raised.
+    fn finish(&mut self, now: Instant, bytes: usize) -> Option<LifetimeEvent> {
         self.counters.count_packet(bytes);
-        let event = self
-            .lifetime
-            .update(now, self.counters.bytes, self.counters.packets);
-        // A hard event outranks a soft one raised before the packet.
-        match (earlier, event) {
-            (_, Some(hard @ LifetimeEvent::Hard(_))) => Some(hard),
-            (Some(soft), _) => Some(soft),
-            (None, event) => event,
-        }
+        self.lifetime
+            .update(now, self.counters.bytes, self.counters.packets)
     }
 
     fn poll_lifetime(&mut self, now: Instant) -> Option<LifetimeEvent> {
@@ -370,11 +362,11 @@ impl OutboundSa {
         next_header: u8,
         fixed_iv: Option<&[u8]>,
     ) -> Result<Encapsulated, EspError> {
-        let earlier_event = self.core.check_alive(now)?;
+        self.core.check_alive(now)?;
         let seq = self.next_seq()?;
         let protected_len = buf.len();
         self.write_esp(buf, seq, next_header, fixed_iv)?;
-        let event = self.core.finish(now, protected_len, earlier_event);
+        let event = self.core.finish(now, protected_len);
         Ok(Encapsulated {
             packet: buf.range(),
             esp: buf.range(),
@@ -401,7 +393,7 @@ impl OutboundSa {
         now: Instant,
         buf: &mut PacketBuf<'_>,
     ) -> Result<Encapsulated, EspError> {
-        let earlier_event = self.core.check_alive(now)?;
+        self.core.check_alive(now)?;
 
         let inner = IpHeader::parse(buf.data())?;
         let trailing = buf.len() - inner.total_len;
@@ -426,6 +418,12 @@ impl OutboundSa {
                     // (RFC 4303 3.1.1); packets carrying them are rejected instead.
                     return Err(EspError::InvalidInnerPacket {
                         reason: "IPv6 extension headers are not supported in transport mode",
+                    });
+                }
+                if inner.src.is_ipv4() && is_ipv4_fragment(buf.data()) {
+                    // Transport mode protects whole datagrams only (RFC 4303 3.3.4).
+                    return Err(EspError::InvalidInnerPacket {
+                        reason: "IPv4 fragments cannot be sent in transport mode",
                     });
                 }
                 if inner.header_len > MAX_TRANSPORT_HEADER_LEN {
@@ -464,7 +462,7 @@ impl OutboundSa {
         }
         debug_assert_eq!(esp_range.len(), esp_len);
 
-        let event = self.core.finish(now, protected_len, earlier_event);
+        let event = self.core.finish(now, protected_len);
         Ok(Encapsulated {
             packet: buf.range(),
             esp: esp_range,
@@ -590,6 +588,12 @@ impl fmt::Debug for OutboundSa {
             .field("seq", &self.seq)
             .finish_non_exhaustive()
     }
+}
+
+/// Returns true for an IPv4 packet with More Fragments set or a non-zero fragment offset.
+/// The caller has parsed `packet` as IPv4, so its header is at least 20 bytes long.
+fn is_ipv4_fragment(packet: &[u8]) -> bool {
+    u16::from_be_bytes([packet[6], packet[7]]) & 0x3fff != 0
 }
 
 fn is_ipv6_extension_header(next_header: u8) -> bool {
@@ -773,7 +777,7 @@ impl InboundSa {
         now: Instant,
         buf: &mut PacketBuf<'_>,
     ) -> Result<Decapsulated, EspError> {
-        let earlier_event = self.core.check_alive(now)?;
+        self.core.check_alive(now)?;
         let suite = self.core.config.suite;
         let cipher = suite.cipher();
         let iv_len = cipher.iv_len();
@@ -848,9 +852,9 @@ impl InboundSa {
         buf.narrow(head_len..head_len + payload_len);
         let event = if delivery == Delivery::Dummy {
             self.core.counters.dummy += 1;
-            earlier_event
+            self.core.poll_lifetime(now)
         } else {
-            self.core.finish(now, payload_len, earlier_event)
+            self.core.finish(now, payload_len)
         };
         Ok(Decapsulated {
             delivery,
