@@ -325,3 +325,27 @@ fn transport_mode_refuses_ipv4_fragments() {
     let mut buf = PacketBuf::new(&mut storage, MAX_HEADROOM, ping.len());
     outbound.encapsulate(now, &mut buf).unwrap();
 }
+
+#[test]
+fn gcm_iv_is_sequence_number() {
+    let now = Instant::now();
+    let suite = Suite::AES128_GCM16;
+    let mut config = tunnel_v4(0x5555, suite);
+    config.esn = true;
+    let (mut outbound, _) = sa_pair(config, &keys_for(suite, 10), now);
+    outbound.set_last_seq(u64::from(u32::MAX) - 1);
+    let ping = ipv4_ping(8);
+    let mut ivs = Vec::new();
+    for _ in 0..3 {
+        let mut storage = storage_with(&ping);
+        let mut buf = PacketBuf::new(&mut storage, MAX_HEADROOM, ping.len());
+        let sent = outbound.encapsulate(now, &mut buf).unwrap();
+        let iv: [u8; 8] = storage[sent.esp.start + 8..sent.esp.start + 16]
+            .try_into()
+            .unwrap();
+        assert_eq!(u64::from_be_bytes(iv), sent.seq);
+        ivs.push(sent.seq);
+    }
+    // The IV keeps counting across the 32-bit boundary instead of repeating.
+    assert_eq!(ivs, [0xffff_ffff, 0x1_0000_0000, 0x1_0000_0001]);
+}
