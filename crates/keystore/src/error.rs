@@ -281,9 +281,9 @@ pub enum PemError {
     },
     /// The key is encrypted and no passphrase was given, or it uses OpenSSL's traditional
     /// PKCS#1 encryption, which is not supported.
-    #[error("encrypted private keys are not supported: {detail}")]
+    #[error("private key is encrypted: {detail}")]
     Encrypted {
-        /// The marker that showed the key is encrypted.
+        /// The marker that showed the key is encrypted, and what to do about it.
         detail: &'static str,
     },
     /// The key decoded but is unusable.

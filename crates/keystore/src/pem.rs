@@ -42,7 +42,8 @@ impl PrivateKey {
     pub fn from_pem(text: &str) -> Result<PrivateKey, PemError> {
         match pem_label(text) {
             Some("RSA PRIVATE KEY") if text.contains("ENCRYPTED") => Err(PemError::Encrypted {
-                detail: "Proc-Type: 4,ENCRYPTED header",
+                detail: "Proc-Type: 4,ENCRYPTED header (OpenSSL's traditional encryption, which \
+                         is not decrypted here: convert the key with `openssl pkcs8 -topk8`)",
             }),
             Some("RSA PRIVATE KEY") => {
                 let key = rsa::RsaPrivateKey::from_pkcs1_pem(text)
@@ -55,7 +56,8 @@ impl PrivateKey {
                 Ok(PrivateKey::from_rsa(key)?)
             }
             Some("ENCRYPTED PRIVATE KEY") => Err(PemError::Encrypted {
-                detail: "ENCRYPTED PRIVATE KEY label",
+                detail: "ENCRYPTED PRIVATE KEY label (give its passphrase after the file name, \
+                         as in `: RSA key.pem \"passphrase\"`)",
             }),
             Some(label) => Err(PemError::UnsupportedLabel {
                 label: label.chars().take(40).collect(),
@@ -76,8 +78,12 @@ impl PrivateKey {
         if pem_label(text) != Some("ENCRYPTED PRIVATE KEY") {
             return PrivateKey::from_pem(text);
         }
-        let key = rsa::RsaPrivateKey::from_pkcs8_encrypted_pem(text, passphrase)
-            .map_err(|error| format_error("encrypted PKCS#8 PEM")(error.to_string()))?;
+        let key =
+            rsa::RsaPrivateKey::from_pkcs8_encrypted_pem(text, passphrase).map_err(|error| {
+                format_error("encrypted PKCS#8 PEM")(format!(
+                    "cannot decrypt ({error}): check the passphrase"
+                ))
+            })?;
         Ok(PrivateKey::from_rsa(key)?)
     }
 

@@ -301,6 +301,17 @@ fn encrypted_pem_reported() {
 }
 
 #[test]
+fn encrypted_pem_error_names_passphrase() {
+    let text = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n";
+    let error = PrivateKey::from_pem(text).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "private key is encrypted: ENCRYPTED PRIVATE KEY label (give its passphrase after the \
+         file name, as in `: RSA key.pem \"passphrase\"`)"
+    );
+}
+
+#[test]
 fn key_file_reference_loads() {
     let dir = std::env::temp_dir().join(format!("keystore-files-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -416,10 +427,12 @@ fn encrypted_pkcs8_from_openssl() {
         load_private_key_file(&encrypted_path, None),
         Err(PemError::Encrypted { .. })
     ));
-    assert!(matches!(
-        load_private_key_file(&encrypted_path, Some("wrong")),
-        Err(PemError::Format { .. })
-    ));
+    let wrong = load_private_key_file(&encrypted_path, Some("wrong")).unwrap_err();
+    assert!(matches!(wrong, PemError::Format { .. }));
+    assert!(
+        wrong.to_string().contains("check the passphrase"),
+        "{wrong}"
+    );
 
     let der = openssl(&[
         "pkcs8",
@@ -453,10 +466,12 @@ fn encrypted_pkcs8_from_openssl() {
     ]);
     let traditional = String::from_utf8(traditional).unwrap();
     assert!(traditional.contains("Proc-Type: 4,ENCRYPTED"));
-    assert!(matches!(
-        PrivateKey::from_pem_with_passphrase(&traditional, b"s3cret"),
-        Err(PemError::Encrypted { .. })
-    ));
+    let error = PrivateKey::from_pem_with_passphrase(&traditional, b"s3cret").unwrap_err();
+    assert!(matches!(error, PemError::Encrypted { .. }));
+    assert!(
+        error.to_string().contains("openssl pkcs8 -topk8"),
+        "{error}"
+    );
 
     let unencrypted = load_private_key_file(std::path::Path::new(plain), Some("ignored")).unwrap();
     assert_eq!(unencrypted.public(), test_key().public());
