@@ -227,23 +227,46 @@ fn read_limited(path: &Path) -> Result<String, String> {
             path.display()
         ));
     }
-    std::fs::read_to_string(path)
-        .map_err(|error| format!("cannot read {}: {error}", path.display()))
+    let bytes =
+        std::fs::read(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&byte| byte == b'\n').count() + 1;
+        let column = valid.len() - valid.iter().rposition(|&byte| byte == b'\n').map_or(0, |at| at + 1) + 1;
+        format!(
+            "{}:{line}:{column}: not UTF-8 text (is this a binary file?): ipsec.secrets and ipsec.conf are text files",
+            path.display()
+        )
+    })
 }
 
 /// Reads the RSA entries of an ipsec.secrets file and the files it includes, in file order.
 fn read_rsa_entries(path: &Path) -> Result<Vec<RsaEntry>, String> {
     let mut entries = Vec::new();
-    collect_rsa_entries(path, 0, &mut entries)?;
+    collect_rsa_entries(path, &mut Vec::new(), &mut entries)?;
     Ok(entries)
 }
 
+/// Reads the RSA entries of `path`. `including` contains the files whose `include` lines led
+/// here, outermost first, so that a cycle can be reported.
 fn collect_rsa_entries(
     path: &Path,
-    depth: usize,
+    including: &mut Vec<PathBuf>,
     entries: &mut Vec<RsaEntry>,
 ) -> Result<(), String> {
-    if depth > MAX_INCLUDE_DEPTH {
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    if including.contains(&canonical) {
+        let chain: Vec<String> = including
+            .iter()
+            .chain(std::iter::once(&canonical))
+            .map(|file| file.display().to_string())
+            .collect();
+        return Err(format!(
+            "include cycle: {}: remove one of these include lines",
+            chain.join(" -> ")
+        ));
+    }
+    if including.len() > MAX_INCLUDE_DEPTH {
         return Err(format!(
             "{}: includes nested deeper than {MAX_INCLUDE_DEPTH} levels",
             path.display()
@@ -260,9 +283,11 @@ fn collect_rsa_entries(
 
         if let Some(pattern) = line.strip_prefix("include") {
             if pattern.starts_with(char::is_whitespace) {
+                including.push(canonical.clone());
                 for included in expand_include(path, pattern.trim())? {
-                    collect_rsa_entries(&included, depth + 1, entries)?;
+                    collect_rsa_entries(&included, including, entries)?;
                 }
+                including.pop();
                 continue;
             }
         }
@@ -301,8 +326,12 @@ fn collect_rsa_entries(
             let passphrase = rest.get(1).map(|word| word.trim_matches('"'));
             let file =
                 keystore::resolve_key_file(name, Path::new(keystore::pem::DEFAULT_PRIVATE_KEY_DIR));
-            let key: PrivateKey = keystore::load_private_key_file(&file, passphrase)
-                .map_err(|error| format!("{location}: {error}"))?;
+            let key: PrivateKey = keystore::load_private_key_file(&file, passphrase).map_err(
+                |error| match error {
+                    keystore::PemError::Io { .. } => format!("{location}: {error}"),
+                    _ => format!("{location}: key file {}: {error}", file.display()),
+                },
+            )?;
             (key.public(), None)
         };
 
@@ -355,7 +384,10 @@ fn expand_include(including: &Path, pattern: &str) -> Result<Vec<PathBuf>, Strin
     let pattern = if pattern.is_absolute() {
         pattern.to_path_buf()
     } else {
-        including.parent().unwrap_or(Path::new(".")).join(pattern)
+        match including.parent() {
+            Some(directory) if !directory.as_os_str().is_empty() => directory.join(pattern),
+            _ => Path::new(".").join(pattern),
+        }
     };
     let Some(name) = pattern.file_name().and_then(|name| name.to_str()) else {
         return Ok(Vec::new());
@@ -562,6 +594,66 @@ mod tests {
         assert!(glob_match(b"*.secrets", b"east.secrets"));
         assert!(glob_match(b"key-????.secrets", b"key-2048.secrets"));
         assert!(!glob_match(b"*.secrets", b"east.conf"));
+    }
+
+    #[test]
+    fn include_glob_beside_relative_secrets_path() {
+        // `--secrets ipsec.secrets` has an empty parent; the glob must still look in ".".
+        let matches = expand_include(Path::new("ipsec.secrets"), "Cargo.tom?").unwrap();
+        assert_eq!(matches, [Path::new(".").join("Cargo.toml")]);
+    }
+
+    #[test]
+    fn include_cycle_named() {
+        let dir = temp_dir("cycle");
+        std::fs::write(dir.join("a.secrets"), "include b.secrets\n").unwrap();
+        std::fs::write(dir.join("b.secrets"), "# b\ninclude *.secrets\n").unwrap();
+        let error = read_rsa_entries(&dir.join("a.secrets")).err().unwrap();
+        let dir = std::fs::canonicalize(&dir).unwrap();
+        assert_eq!(
+            error,
+            format!(
+                "include cycle: {a} -> {b} -> {a}: remove one of these include lines",
+                a = dir.join("a.secrets").display(),
+                b = dir.join("b.secrets").display()
+            )
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn binary_secrets_line_and_column() {
+        let dir = temp_dir("binary");
+        let path = dir.join("ipsec.secrets");
+        std::fs::write(&path, b"# ok\n@a : PSK \"x\xff\"\n").unwrap();
+        let error = read_rsa_entries(&path).err().unwrap();
+        assert_eq!(
+            error,
+            format!(
+                "{}:2:12: not UTF-8 text (is this a binary file?): ipsec.secrets and ipsec.conf are text files",
+                path.display()
+            )
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn bad_key_file_named() {
+        let dir = temp_dir("badkey");
+        let key = dir.join("key.pem");
+        std::fs::write(&key, "not a key\n").unwrap();
+        let secrets = dir.join("ipsec.secrets");
+        std::fs::write(&secrets, format!(": RSA {}\n", key.display())).unwrap();
+        let error = read_rsa_entries(&secrets).err().unwrap();
+        assert!(
+            error.starts_with(&format!(
+                "{}:1: key file {}: ",
+                secrets.display(),
+                key.display()
+            )),
+            "{error}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
