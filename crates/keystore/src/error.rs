@@ -187,6 +187,15 @@ pub enum SecretsError {
         /// The first word of the line (the rest may be a secret value).
         text: String,
     },
+    /// A line of bare digits after a field: the field's value was wrapped over two lines, for
+    /// example when it was copied from a terminal.
+    #[error("line {line} continues the value on line {field_line}: values must be on one line (join the two lines)")]
+    WrappedValue {
+        /// Line of the wrapped part.
+        line: usize,
+        /// Line of the field whose value it continues.
+        field_line: usize,
+    },
     /// A field name this block format does not have.
     #[error("line {line}: unknown field {name:?} in RSA block (expected Modulus, PublicExponent, PrivateExponent, Prime1, Prime2, Exponent1, Exponent2, Coefficient)")]
     UnknownField {

@@ -203,6 +203,8 @@ struct BlockFields {
     pubkey: Option<(usize, String)>,
     values: [Option<FieldValue>; BlockField::ALL.len()],
     last_line: usize,
+    /// Line of the last `Name: value` field read.
+    last_field_line: Option<usize>,
 }
 
 fn collect_fields(lines: &[(usize, &str)]) -> Result<BlockFields, SecretsError> {
@@ -221,6 +223,11 @@ fn collect_fields(lines: &[(usize, &str)]) -> Result<BlockFields, SecretsError> 
         }
 
         let Some((name, value)) = text.split_once(':') else {
+            // A line of bare digits after a field is the rest of a value that an editor or a
+            // terminal wrapped. Its text may be secret, so the error does not repeat it.
+            if let (Some(field_line), true) = (fields.last_field_line, is_number_text(text)) {
+                return Err(SecretsError::WrappedValue { line, field_line });
+            }
             return Err(SecretsError::Syntax {
                 line,
                 text: first_word(text),
@@ -256,9 +263,16 @@ fn collect_fields(lines: &[(usize, &str)]) -> Result<BlockFields, SecretsError> 
             line,
             bytes: Zeroizing::new(bytes),
         });
+        fields.last_field_line = Some(line);
     }
 
     Ok(fields)
+}
+
+/// Returns whether `text` consists only of hex or base64 digits, as the wrapped part of a value does.
+fn is_number_text(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
 }
 
 /// Returns the first word of a line, up to 40 characters, so that an error about a malformed

@@ -292,6 +292,30 @@ fn pem_and_der_round_trips() {
 }
 
 #[test]
+fn wrapped_value_named_not_shown() {
+    let body = format_rsa_block_body(test_key(), "east", DATE);
+    let prime = body
+        .lines()
+        .position(|line| line.trim_start().starts_with("PrivateExponent:"))
+        .unwrap();
+    let mut lines: Vec<String> = body.lines().map(str::to_owned).collect();
+    let tail = lines[prime].split_off(60);
+    lines.insert(prime + 1, tail.clone());
+
+    let error = RsaBlock::parse_at(&lines.join("\n"), 1).unwrap_err();
+    assert_eq!(
+        error,
+        SecretsError::WrappedValue {
+            line: prime + 2,
+            field_line: prime + 1
+        }
+    );
+    let message = error.to_string();
+    assert!(message.contains("values must be on one line"), "{message}");
+    assert!(!message.contains(&tail[..8]), "{message}");
+}
+
+#[test]
 fn encrypted_pem_reported() {
     let text = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n";
     assert!(matches!(

@@ -315,7 +315,7 @@ fn collect_rsa_entries(
                 .ok_or_else(|| format!("{location}: RSA block has no closing `}}`"))?;
             let body = lines[start..end].join("\n");
             let block = RsaBlock::parse_at(&body, start + 1)
-                .map_err(|error| format!("{}:{error}", path.display()))?;
+                .map_err(|error| format!("{}: {error}", path.display()))?;
             index = end + 1;
             (block.public(), block.header)
         } else {
@@ -633,6 +633,26 @@ mod tests {
                 "{}:2:12: not UTF-8 text (is this a binary file?): ipsec.secrets and ipsec.conf are text files",
                 path.display()
             )
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn wrapped_block_value_located() {
+        let dir = temp_dir("wrapped");
+        let key = keystore::generate(1024, &mut keystore::OsRng).unwrap();
+        let body = keystore::format_rsa_block_body(&key, "east", "Fri Dec  4 21:03:17 2026");
+        let modulus = body.find("\tModulus: 0x").unwrap() + 40;
+        let wrapped = format!("{}\n{}", &body[..modulus], &body[modulus..]);
+        let path = dir.join("ipsec.secrets");
+        std::fs::write(&path, format!(": RSA {{\n{wrapped}\t}}\n")).unwrap();
+        let error = read_rsa_entries(&path).err().unwrap();
+        assert!(
+            error.starts_with(&format!(
+                "{}: line 6 continues the value on line 5: ",
+                path.display()
+            )),
+            "{error}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }
