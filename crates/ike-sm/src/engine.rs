@@ -12,7 +12,7 @@ use rand_core::{CryptoRng, RngCore};
 use tracing::debug;
 
 use crate::config::{ConnectionConfig, Identity};
-use crate::crypto::{Hash, Phase1Cipher, Prf, Secret};
+use crate::crypto::{kdf, Hash, Phase1Cipher, Prf, Secret};
 use crate::endpoint::{Endpoint, EndpointError, EngineRng, Transmit};
 use crate::event::{Event, FailureReason, StatusLine};
 use crate::names::{self, StateName};
@@ -168,9 +168,7 @@ impl Phase1Keys {
     /// Computes the first IV of a phase 2 or Informational exchange: hash(last phase 1 block |
     /// M-ID) truncated to the block size (RFC 2409 appendix B).
     pub(crate) fn phase2_iv(&self, phase1_iv: &[u8], message_id: u32) -> Vec<u8> {
-        let mut iv = self.hash.digest(&[phase1_iv, &message_id.to_be_bytes()]);
-        iv.truncate(self.cipher.block_size());
-        iv
+        kdf::phase2_iv(self.hash, phase1_iv, message_id, self.cipher.block_size())
     }
 }
 

@@ -10,7 +10,7 @@ use ike_wire::{
 use tracing::debug;
 
 use crate::config::{Auth, ConnectionConfig};
-use crate::crypto::{DhGroup, DhPrivate, Hash, Phase1Cipher, Prf, Secret};
+use crate::crypto::{kdf, DhGroup, DhPrivate, Hash, Phase1Cipher, Prf, Secret};
 use crate::endpoint::Endpoint;
 use crate::engine::{
     describe_id, natd_text, phase1_id, phase1_id_matches, plain_message, replace_deadline,
@@ -1191,27 +1191,17 @@ fn derive_phase1_keys(
     let (encryption, key_len) = proposal::cipher_attributes(choice.proposal.cipher);
     let cipher = Phase1Cipher::from_attributes(encryption, key_len).ok()?;
 
-    let skeyid = match auth {
-        Auth::Psk(psk) => prf.prf(psk, &[&sa.ni, &sa.nr]),
-        // SKEYID = prf(Ni_b | Nr_b, g^xy) for signatures (RFC 2409 5).
-        Auth::Rsa { .. } => {
-            let mut nonces = sa.ni.clone();
-            nonces.extend_from_slice(&sa.nr);
-            prf.prf(&nonces, &[gxy.as_bytes()])
-        }
-    };
     let (icookie, rcookie) = sa.cookies();
-    let gxy = gxy.as_bytes();
-    let skeyid_d = prf.prf(skeyid.as_bytes(), &[gxy, &icookie, &rcookie, &[0]]);
-    let skeyid_a = prf.prf(
-        skeyid.as_bytes(),
-        &[skeyid_d.as_bytes(), gxy, &icookie, &rcookie, &[1]],
-    );
-    let skeyid_e = prf.prf(
-        skeyid.as_bytes(),
-        &[skeyid_a.as_bytes(), gxy, &icookie, &rcookie, &[2]],
-    );
-    let enc_key = expand_key(prf, &skeyid_e, cipher.key_len());
+    let skeyid = match auth {
+        Auth::Psk(psk) => kdf::skeyid_psk(prf, psk, &sa.ni, &sa.nr),
+        Auth::Rsa { .. } => kdf::skeyid_sig(prf, &sa.ni, &sa.nr, gxy.as_bytes()),
+    };
+    let kdf::SkeyidChain {
+        skeyid_d,
+        skeyid_a,
+        skeyid_e,
+    } = kdf::skeyid_dae(prf, &skeyid, gxy.as_bytes(), &icookie, &rcookie);
+    let enc_key = kdf::phase1_enc_key(prf, &skeyid_e, cipher.key_len());
     Some(Phase1Keys {
         prf,
         hash,
@@ -1223,60 +1213,36 @@ fn derive_phase1_keys(
     })
 }
 
-/// Stretches SKEYID_e to `len` bytes: K1 = prf(SKEYID_e, 0), Kn = prf(SKEYID_e, Kn-1)
-/// (RFC 2409 appendix B), or truncates it when it is long enough.
-fn expand_key(prf: Prf, skeyid_e: &Secret, len: usize) -> Secret {
-    if skeyid_e.len() >= len {
-        let mut key = skeyid_e.clone();
-        key.truncate(len);
-        return key;
-    }
-    let mut out = Vec::with_capacity(len + prf.output_len());
-    let mut block = prf.prf(skeyid_e.as_bytes(), &[&[0]]);
-    out.extend_from_slice(block.as_bytes());
-    while out.len() < len {
-        block = prf.prf(skeyid_e.as_bytes(), &[block.as_bytes()]);
-        out.extend_from_slice(block.as_bytes());
-    }
-    let mut key = Secret::new(out);
-    key.truncate(len);
-    key
-}
-
 /// IV of the first encrypted message: hash(g^xi | g^xr) truncated to the block size.
 fn phase1_iv(keys: &Phase1Keys, ke_i: &[u8], ke_r: &[u8]) -> Vec<u8> {
-    let mut iv = keys.hash.digest(&[ke_i, ke_r]);
-    iv.truncate(keys.cipher.block_size());
-    iv
+    kdf::phase1_iv(keys.hash, ke_i, ke_r, keys.cipher.block_size())
 }
 
 /// HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b) (RFC 2409 5).
-fn hash_i(keys: &Phase1Keys, sa: &IsakmpSa, id_b: &[u8]) -> Secret {
-    keys.prf.prf(
-        keys.skeyid.as_bytes(),
-        &[
-            &sa.ke_i,
-            &sa.ke_r,
-            &sa.icookie,
-            &sa.rcookie,
-            &sa.sa_i_b,
-            id_b,
-        ],
+fn hash_i(keys: &Phase1Keys, sa: &IsakmpSa, id_b: &[u8]) -> Vec<u8> {
+    kdf::hash_i(
+        keys.prf,
+        &keys.skeyid,
+        &sa.ke_i,
+        &sa.ke_r,
+        &sa.icookie,
+        &sa.rcookie,
+        &sa.sa_i_b,
+        id_b,
     )
 }
 
 /// HASH_R = prf(SKEYID, g^xr | g^xi | CKY-R | CKY-I | SAi_b | IDir_b) (RFC 2409 5).
-fn hash_r(keys: &Phase1Keys, sa: &IsakmpSa, id_b: &[u8]) -> Secret {
-    keys.prf.prf(
-        keys.skeyid.as_bytes(),
-        &[
-            &sa.ke_r,
-            &sa.ke_i,
-            &sa.rcookie,
-            &sa.icookie,
-            &sa.sa_i_b,
-            id_b,
-        ],
+fn hash_r(keys: &Phase1Keys, sa: &IsakmpSa, id_b: &[u8]) -> Vec<u8> {
+    kdf::hash_r(
+        keys.prf,
+        &keys.skeyid,
+        &sa.ke_i,
+        &sa.ke_r,
+        &sa.icookie,
+        &sa.rcookie,
+        &sa.sa_i_b,
+        id_b,
     )
 }
 
@@ -1315,22 +1281,22 @@ impl AuthFailure {
 }
 
 /// Builds the authentication payload of MI3/MR3: HASH for pre-shared keys, SIG for RSA.
-fn auth_payload(auth: &Auth, hash: &Secret) -> Option<Payload> {
+fn auth_payload(auth: &Auth, hash: &[u8]) -> Option<Payload> {
     match auth {
-        Auth::Psk(_) => Some(Payload::Hash(ike_wire::Hash::new(hash.as_bytes().to_vec()))),
+        Auth::Psk(_) => Some(Payload::Hash(ike_wire::Hash::new(hash.to_vec()))),
         Auth::Rsa { local, .. } => {
-            let signature = local.ikev1_sign(hash.as_bytes()).ok()?;
+            let signature = local.ikev1_sign(hash).ok()?;
             Some(Payload::Sig(ike_wire::Signature::new(signature)))
         }
     }
 }
 
 /// Checks the peer's HASH (pre-shared key) or SIG (RSA) against the expected hash.
-fn verify_auth(auth: &Auth, payloads: &[Payload], expected: &Secret) -> Result<(), AuthFailure> {
+fn verify_auth(auth: &Auth, payloads: &[Payload], expected: &[u8]) -> Result<(), AuthFailure> {
     match auth {
         Auth::Psk(_) => {
             let received = find_hash(payloads).ok_or(AuthFailure::Missing)?;
-            if constant_time_eq(received, expected.as_bytes()) {
+            if constant_time_eq(received, expected) {
                 Ok(())
             } else {
                 Err(AuthFailure::HashMismatch)
@@ -1345,7 +1311,7 @@ fn verify_auth(auth: &Auth, payloads: &[Payload], expected: &Secret) -> Result<(
                 })
                 .ok_or(AuthFailure::Missing)?;
             remote
-                .ikev1_verify(expected.as_bytes(), signature)
+                .ikev1_verify(expected, signature)
                 .map_err(|_| AuthFailure::BadSignature)
         }
     }

@@ -11,7 +11,7 @@ use tracing::debug;
 use zeroize::Zeroizing;
 
 use crate::config::{ConnectionConfig, DhGroupId, EspProposal, Subnet};
-use crate::crypto::{DhGroup, DhPrivate, Prf, Secret};
+use crate::crypto::{kdf, DhGroup, DhPrivate, Secret};
 use crate::endpoint::Endpoint;
 use crate::engine::{
     bytes_after_first_payload, replace_deadline, Phase1Keys, Retransmit, RngRef, Sent,
@@ -137,31 +137,25 @@ fn id_subnet(id: &Identification) -> Option<Subnet> {
     }
 }
 
-/// KEYMAT = K1 | K2 | ..., K1 = prf(SKEYID_d, [g(qm)^xy |] protocol | SPI | Ni_b | Nr_b),
-/// Kn = prf(SKEYID_d, Kn-1 | [g(qm)^xy |] protocol | SPI | Ni_b | Nr_b) (RFC 2409 5.5).
+/// Derives `len` bytes of Quick Mode KEYMAT for the ESP SA with SPI `spi` (RFC 2409 5.5).
 fn keymat(
-    prf: Prf,
-    skeyid_d: &Secret,
+    keys: &Phase1Keys,
     gxy: Option<&Secret>,
     spi: u32,
     ni: &[u8],
     nr: &[u8],
     len: usize,
-) -> Zeroizing<Vec<u8>> {
-    let gxy: &[u8] = gxy.map(Secret::as_bytes).unwrap_or(&[]);
-    let spi = spi.to_be_bytes();
-    let mut out = Zeroizing::new(Vec::with_capacity(len + prf.output_len()));
-    let mut block = prf.prf(skeyid_d.as_bytes(), &[gxy, &[PROTOCOL_ESP], &spi, ni, nr]);
-    out.extend_from_slice(block.as_bytes());
-    while out.len() < len {
-        block = prf.prf(
-            skeyid_d.as_bytes(),
-            &[block.as_bytes(), gxy, &[PROTOCOL_ESP], &spi, ni, nr],
-        );
-        out.extend_from_slice(block.as_bytes());
-    }
-    out.truncate(len);
-    out
+) -> Secret {
+    kdf::keymat(
+        keys.prf,
+        &keys.skeyid_d,
+        gxy.map(Secret::as_bytes),
+        PROTOCOL_ESP,
+        &spi.to_be_bytes(),
+        ni,
+        nr,
+        len,
+    )
 }
 
 impl Endpoint {
@@ -679,13 +673,8 @@ impl Endpoint {
         sa.choice = Some(choice);
         sa.last_in = bytes.to_vec();
 
-        let hash3 = keys.prf.prf(
-            keys.skeyid_a.as_bytes(),
-            &[&[0], &sa.message_id.to_be_bytes(), &sa.ni, &sa.nr],
-        );
-        let payloads = vec![Payload::Hash(ike_wire::Hash::new(
-            hash3.as_bytes().to_vec(),
-        ))];
+        let hash3 = kdf::quick_mode_hash3(keys.prf, &keys.skeyid_a, sa.message_id, &sa.ni, &sa.nr);
+        let payloads = vec![Payload::Hash(ike_wire::Hash::new(hash3))];
         let (message, iv) = keys.seal(
             quick_header(self.engine.isakmp.get(&sa.isakmp), sa.message_id),
             &payloads,
@@ -740,15 +729,13 @@ impl Endpoint {
             debug!(target: "ike_sm", serial = sa.serial, "dropping QI2 that does not decrypt");
             return;
         };
-        let expected = keys.prf.prf(
-            keys.skeyid_a.as_bytes(),
-            &[&[0], &sa.message_id.to_be_bytes(), &sa.ni, &sa.nr],
-        );
+        let expected =
+            kdf::quick_mode_hash3(keys.prf, &keys.skeyid_a, sa.message_id, &sa.ni, &sa.nr);
         let received = match opened.payloads.first() {
             Some(Payload::Hash(hash)) => hash.data.clone(),
             _ => return,
         };
-        if !constant_time_eq(&received, expected.as_bytes()) {
+        if !constant_time_eq(&received, &expected) {
             self.status_line(
                 3,
                 &sa.conn,
@@ -822,8 +809,7 @@ impl Endpoint {
         let auth_len = choice.proposal.integrity.key_len();
         let make = |spi: u32, src: SocketAddr, dst: SocketAddr| {
             let material = keymat(
-                keys.prf,
-                &keys.skeyid_d,
+                keys,
                 sa.gxy.as_ref(),
                 spi,
                 &sa.ni,
@@ -834,8 +820,8 @@ impl Endpoint {
                 spi,
                 cipher: choice.proposal.cipher,
                 integrity: choice.proposal.integrity,
-                enc_key: Zeroizing::new(material[..enc_len].to_vec()),
-                auth_key: Zeroizing::new(material[enc_len..].to_vec()),
+                enc_key: Zeroizing::new(material.as_bytes()[..enc_len].to_vec()),
+                auth_key: Zeroizing::new(material.as_bytes()[enc_len..].to_vec()),
                 src,
                 dst,
             }
@@ -995,14 +981,15 @@ fn quick_hash(
     payloads: &[Payload],
 ) -> Vec<u8> {
     let rest = ike_wire::emit_payloads(payloads).unwrap_or_default();
-    let ni = ni.unwrap_or(&[]);
-    keys.prf
-        .prf(
-            keys.skeyid_a.as_bytes(),
-            &[&message_id.to_be_bytes(), ni, &rest],
-        )
-        .as_bytes()
-        .to_vec()
+    quick_hash_over(keys, message_id, ni, &rest)
+}
+
+/// Computes HASH(1), or HASH(2) with `ni`, over `rest`: the bytes of the payloads after HASH.
+fn quick_hash_over(keys: &Phase1Keys, message_id: u32, ni: Option<&[u8]>, rest: &[u8]) -> Vec<u8> {
+    match ni {
+        Some(ni) => kdf::quick_mode_hash2(keys.prf, &keys.skeyid_a, message_id, ni, rest),
+        None => kdf::quick_mode_hash1(keys.prf, &keys.skeyid_a, message_id, rest),
+    }
 }
 
 /// Checks the HASH payload that must come first in a received Quick Mode message, over the
@@ -1020,12 +1007,8 @@ fn verify_quick_hash(
     let Some(rest) = bytes_after_first_payload(plaintext) else {
         return false;
     };
-    let ni = ni.unwrap_or(&[]);
-    let expected = keys.prf.prf(
-        keys.skeyid_a.as_bytes(),
-        &[&message_id.to_be_bytes(), ni, rest],
-    );
-    constant_time_eq(&hash.data, expected.as_bytes())
+    let expected = quick_hash_over(keys, message_id, ni, rest);
+    constant_time_eq(&hash.data, &expected)
 }
 
 /// Checks an Informational's HASH(1) (RFC 2409 5.7).
