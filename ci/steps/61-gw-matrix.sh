@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Gateway to gateway in network namespaces (gw-m-*): each proposal set, PFS on and off, raw ESP
-# and forced UDP encapsulation. Each case pings across the tunnel and checks that the outside
-# link carried only ESP (the demo's own checks). Needs root, iproute2, ping and tcpdump.
+# Gateway to gateway in network namespaces (gw-m-*): each proposal set (AES-GCM ESP included),
+# PFS on and off, raw ESP and forced UDP encapsulation. Each case pings across the tunnel and
+# checks that the outside link carried only ESP (the demo's own checks). Needs root, iproute2,
+# ping and tcpdump.
 set -euo pipefail
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
@@ -22,6 +23,8 @@ cases=(
     "--ike aes256-sha2_256-modp2048 --esp aes256-sha2_256"
     "--ike aes128-sha1-modp2048 --esp aes128-sha1 --forceencaps"
     "--ike aes256-sha2_256-modp2048 --esp aes256-sha2_256 --pfs no --forceencaps"
+    "--ike aes128-sha1-modp2048 --esp aes_gcm128-null"
+    "--ike aes256-sha2_256-modp2048 --esp aes_gcm256-null --pfs no --forceencaps"
 )
 failed=0
 for case in "${cases[@]}"; do

@@ -413,6 +413,13 @@ pub enum EspCipher {
     },
     /// `ESP_NULL` (11): integrity only.
     Null,
+    /// `ESP_AES-GCM_16` (20, RFC 4106): AES-GCM with a 16-byte ICV and a 128 or 256-bit key.
+    /// It authenticates by itself, so it goes with [`EspIntegrity::None`], and its KEYMAT is the
+    /// key followed by a 4-byte salt.
+    AesGcm16 {
+        /// Key length in bits, without the salt.
+        key_bits: u16,
+    },
 }
 
 impl EspCipher {
@@ -422,18 +429,29 @@ impl EspCipher {
             EspCipher::TripleDesCbc => 3,
             EspCipher::AesCbc { .. } => 12,
             EspCipher::Null => 11,
+            EspCipher::AesGcm16 { .. } => 20,
         }
     }
 
-    /// Returns the key length in bytes.
+    /// Returns the length in bytes of the cipher's share of KEYMAT: the key, plus the 4-byte
+    /// salt for AES-GCM (RFC 4106).
     pub fn key_len(self) -> usize {
         match self {
             EspCipher::TripleDesCbc => 24,
             EspCipher::AesCbc { key_bits } => usize::from(key_bits) / 8,
             EspCipher::Null => 0,
+            EspCipher::AesGcm16 { key_bits } => usize::from(key_bits) / 8 + AES_GCM_SALT_LEN,
         }
     }
+
+    /// Reports whether the cipher authenticates by itself and takes no integrity algorithm.
+    pub fn is_aead(self) -> bool {
+        matches!(self, EspCipher::AesGcm16 { .. })
+    }
 }
+
+/// Length of the AES-GCM salt taken from the end of the cipher's KEYMAT (RFC 4106).
+pub const AES_GCM_SALT_LEN: usize = 4;
 
 /// ESP integrity algorithm, the IPsec DOI Authentication Algorithm attribute (RFC 2407 4.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -448,17 +466,22 @@ pub enum EspIntegrity {
     HmacSha2_384,
     /// `HMAC-SHA2-512` (7), truncated to 256 bits.
     HmacSha2_512,
+    /// No Authentication Algorithm attribute: the only choice with an AEAD cipher such as
+    /// [`EspCipher::AesGcm16`] (RFC 4106), which authenticates by itself.
+    None,
 }
 
 impl EspIntegrity {
-    /// Returns the Authentication Algorithm attribute value.
-    pub fn attribute_value(self) -> u16 {
+    /// Returns the Authentication Algorithm attribute value, `None` for [`EspIntegrity::None`],
+    /// which sends no attribute.
+    pub fn attribute_value(self) -> Option<u16> {
         match self {
-            EspIntegrity::HmacMd5 => 1,
-            EspIntegrity::HmacSha1 => 2,
-            EspIntegrity::HmacSha2_256 => 5,
-            EspIntegrity::HmacSha2_384 => 6,
-            EspIntegrity::HmacSha2_512 => 7,
+            EspIntegrity::HmacMd5 => Some(1),
+            EspIntegrity::HmacSha1 => Some(2),
+            EspIntegrity::HmacSha2_256 => Some(5),
+            EspIntegrity::HmacSha2_384 => Some(6),
+            EspIntegrity::HmacSha2_512 => Some(7),
+            EspIntegrity::None => None,
         }
     }
 
@@ -470,6 +493,7 @@ impl EspIntegrity {
             EspIntegrity::HmacSha2_256 => 32,
             EspIntegrity::HmacSha2_384 => 48,
             EspIntegrity::HmacSha2_512 => 64,
+            EspIntegrity::None => 0,
         }
     }
 }

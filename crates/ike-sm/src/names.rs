@@ -120,6 +120,7 @@ pub(crate) fn esp_xfrm(cipher: EspCipher, integrity: EspIntegrity) -> String {
         EspCipher::TripleDesCbc => "3DES_0".to_owned(),
         EspCipher::AesCbc { key_bits } => format!("AES_{key_bits}"),
         EspCipher::Null => "NULL_0".to_owned(),
+        EspCipher::AesGcm16 { key_bits } => format!("AES_GCM_16_{key_bits}"),
     };
     let integrity = match integrity {
         EspIntegrity::HmacMd5 => "HMAC_MD5",
@@ -127,6 +128,7 @@ pub(crate) fn esp_xfrm(cipher: EspCipher, integrity: EspIntegrity) -> String {
         EspIntegrity::HmacSha2_256 => "HMAC_SHA2_256",
         EspIntegrity::HmacSha2_384 => "HMAC_SHA2_384",
         EspIntegrity::HmacSha2_512 => "HMAC_SHA2_512",
+        EspIntegrity::None => "NONE",
     };
     format!("{cipher}-{integrity}")
 }

@@ -295,11 +295,13 @@ fn esp_transform(number: u8, proposal: &EspProposal, params: EspOfferParams) -> 
         IpsecAttributeType::ENCAPSULATION_MODE.0,
         params.mode.0,
     ));
-    attributes.push(Attribute::basic(
-        IpsecAttributeType::AUTHENTICATION_ALGORITHM.0,
-        proposal.integrity.attribute_value(),
-    ));
-    if let EspCipher::AesCbc { key_bits } = proposal.cipher {
+    if let Some(value) = proposal.integrity.attribute_value() {
+        attributes.push(Attribute::basic(
+            IpsecAttributeType::AUTHENTICATION_ALGORITHM.0,
+            value,
+        ));
+    }
+    if let EspCipher::AesCbc { key_bits } | EspCipher::AesGcm16 { key_bits } = proposal.cipher {
         attributes.push(Attribute::basic(IpsecAttributeType::KEY_LENGTH.0, key_bits));
     }
     Transform {
@@ -357,13 +359,21 @@ pub(crate) fn read_esp_transform(spi: &[u8], transform: &Transform) -> Option<Es
         },
         (EspTransformId::AES_CBC, None) => EspCipher::AesCbc { key_bits: 128 },
         (EspTransformId::NULL, None) => EspCipher::Null,
+        // RFC 4106: the Key Length attribute is required.
+        (EspTransformId::AES_GCM_16, Some(bits @ (128 | 256))) => EspCipher::AesGcm16 {
+            key_bits: bits as u16,
+        },
+        _ => return None,
+    };
+    // An AEAD transform must not carry an Authentication Algorithm (RFC 4106);
+    // every other one needs it.
+    let integrity = match (cipher.is_aead(), integrity) {
+        (true, None) => EspIntegrity::None,
+        (false, Some(integrity)) => integrity,
         _ => return None,
     };
     Some(EspChoice {
-        proposal: EspProposal {
-            cipher,
-            integrity: integrity?,
-        },
+        proposal: EspProposal { cipher, integrity },
         spi,
         lifetime,
         mode,

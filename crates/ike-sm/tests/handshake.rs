@@ -337,3 +337,60 @@ fn responder_lifetime_honoured() {
     assert_eq!(pair.left.children()[0].lifetime, Duration::from_secs(1800));
     assert_eq!(pair.right.children()[0].lifetime, Duration::from_secs(1800));
 }
+
+/// AES-GCM-16 ESP (RFC 4106): no Authentication Algorithm, KEYMAT is the AES key and a 4-byte
+/// salt, and no integrity key.
+#[test]
+fn aes_gcm_esp_establishes() {
+    for (key_bits, seed) in [(128u16, 21), (256, 22)] {
+        for pfs in [true, false] {
+            let mut left = psk_config(true, false, false);
+            let mut right = psk_config(false, false, false);
+            let esp = EspProposal {
+                cipher: EspCipher::AesGcm16 { key_bits },
+                integrity: EspIntegrity::None,
+            };
+            left.esp_proposals = vec![esp];
+            right.esp_proposals = vec![esp];
+            left.pfs = pfs;
+            right.pfs = pfs;
+            let pair = established_pair(Pair::new(left, right, seed));
+            let child = pair.left.children()[0].clone();
+            for sa in [&child.inbound, &child.outbound] {
+                assert_eq!(sa.cipher, EspCipher::AesGcm16 { key_bits });
+                assert_eq!(sa.integrity, EspIntegrity::None);
+                assert_eq!(sa.enc_key.len(), usize::from(key_bits) / 8 + 4);
+                assert!(sa.auth_key.is_empty());
+            }
+            let lines = pair.left.status_lines();
+            let established = lines
+                .iter()
+                .find(|line| line.contains("STATE_QUICK_I2"))
+                .expect("an established line");
+            assert!(
+                established.contains(&format!("xfrm=AES_GCM_16_{key_bits}-NONE")),
+                "{established}"
+            );
+        }
+    }
+}
+
+/// A responder configured for AES-CBC does not accept an AES-GCM offer.
+#[test]
+fn aes_gcm_offer_needs_matching_config() {
+    let mut left = psk_config(true, false, false);
+    left.esp_proposals = vec![EspProposal {
+        cipher: EspCipher::AesGcm16 { key_bits: 128 },
+        integrity: EspIntegrity::None,
+    }];
+    let mut right = psk_config(false, false, false);
+    right.esp_proposals = vec![EspProposal {
+        cipher: EspCipher::AesCbc { key_bits: 128 },
+        integrity: EspIntegrity::HmacSha1,
+    }];
+    let mut pair = Pair::new(left, right, 23);
+    pair.initiate();
+    pair.drive(Duration::from_secs(5));
+    assert!(pair.left.children().is_empty());
+    assert!(pair.right.children().is_empty());
+}

@@ -451,6 +451,8 @@ fn sa_config(params: &EspSaParams, encap: Option<UdpEncap>) -> Result<SaConfig, 
         EspCipher::AesCbc { key_bits: 192 } => Cipher::AesCbc192,
         EspCipher::AesCbc { key_bits: 256 } => Cipher::AesCbc256,
         EspCipher::Null => Cipher::Null,
+        EspCipher::AesGcm16 { key_bits: 128 } => Cipher::AesGcm16_128,
+        EspCipher::AesGcm16 { key_bits: 256 } => Cipher::AesGcm16_256,
         other => {
             return Err(format!(
                 "ESP cipher {other:?} is not supported by the datapath"
@@ -463,6 +465,7 @@ fn sa_config(params: &EspSaParams, encap: Option<UdpEncap>) -> Result<SaConfig, 
         EspIntegrity::HmacSha2_256 => Integrity::HmacSha256_128,
         EspIntegrity::HmacSha2_384 => Integrity::HmacSha384_192,
         EspIntegrity::HmacSha2_512 => Integrity::HmacSha512_256,
+        EspIntegrity::None => Integrity::None,
     };
     let suite = Suite::new(cipher, integrity).map_err(|error| error.to_string())?;
     let mut config = SaConfig::new(

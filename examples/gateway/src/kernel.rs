@@ -12,9 +12,12 @@ use std::sync::Mutex;
 use ike_sm::{ChildSa, EspCipher, EspIntegrity, EspSaParams, Subnet};
 use tracing::{info, warn};
 use xfrm_sys::{
-    names, Algorithm, AuthAlgorithm, Direction, IpProtocol, Mode, PolicySpec, SaId, SaSpec,
-    Selector, Template, XfrmSocket,
+    names, AeadAlgorithm, Algorithm, AuthAlgorithm, Direction, IpProtocol, Mode, PolicySpec, SaId,
+    SaSpec, Selector, Template, XfrmSocket,
 };
+
+/// ICV length of `ESP_AES-GCM_16` in bits (RFC 4106).
+const GCM_ICV_BITS: u32 = 128;
 
 /// First reqid this daemon uses; one per SA pair after it.
 const FIRST_REQID: u32 = 16_384;
@@ -192,6 +195,18 @@ fn sa_spec(
     spec.reqid = reqid;
     spec.replay_window = 32;
     let invalid = |error: xfrm_sys::algorithm::InvalidAlgorithmName| error.to_string();
+    if let EspCipher::AesGcm16 { .. } = params.cipher {
+        // RFC 4106 in the kernel: the key is the AES key followed by the salt; no separate
+        // integrity algorithm.
+        spec.aead = Some(
+            AeadAlgorithm::new(names::RFC4106_GCM_AES, &params.enc_key, GCM_ICV_BITS)
+                .map_err(invalid)?,
+        );
+        if let Some((src_port, dst_port)) = encapsulation {
+            spec.encap = Some(xfrm_sys::Encap::esp_in_udp(src_port, dst_port));
+        }
+        return Ok(spec);
+    }
     spec.encryption = Some(match params.cipher {
         EspCipher::TripleDesCbc => {
             Algorithm::new(names::CBC_DES3_EDE, &params.enc_key).map_err(invalid)?
@@ -199,7 +214,9 @@ fn sa_spec(
         EspCipher::AesCbc { .. } => {
             Algorithm::new(names::CBC_AES, &params.enc_key).map_err(invalid)?
         }
-        EspCipher::Null => Algorithm::new(names::ECB_CIPHER_NULL, &[]).map_err(invalid)?,
+        EspCipher::Null | EspCipher::AesGcm16 { .. } => {
+            Algorithm::new(names::ECB_CIPHER_NULL, &[]).map_err(invalid)?
+        }
     });
     let (name, bits) = match params.integrity {
         EspIntegrity::HmacMd5 => (names::HMAC_MD5, 96),
@@ -207,6 +224,7 @@ fn sa_spec(
         EspIntegrity::HmacSha2_256 => (names::HMAC_SHA256, 128),
         EspIntegrity::HmacSha2_384 => (names::HMAC_SHA384, 192),
         EspIntegrity::HmacSha2_512 => (names::HMAC_SHA512, 256),
+        EspIntegrity::None => return Err("an ESP SA without integrity needs AES-GCM".to_owned()),
     };
     spec.authentication =
         Some(AuthAlgorithm::new(name, &params.auth_key, Some(bits)).map_err(invalid)?);

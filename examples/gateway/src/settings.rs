@@ -354,6 +354,12 @@ pub fn esp_proposals(text: &str) -> Result<(Vec<EspProposal>, Option<DhGroupId>)
             "aes192" => EspCipher::AesCbc { key_bits: 192 },
             "aes256" => EspCipher::AesCbc { key_bits: 256 },
             "null" => EspCipher::Null,
+            "aes_gcm" | "aes_gcm128" | "aes_gcm_c" | "aes_gcm_c128" | "aes_gcm16_128" => {
+                EspCipher::AesGcm16 { key_bits: 128 }
+            }
+            "aes_gcm256" | "aes_gcm_c256" | "aes_gcm16_256" => {
+                EspCipher::AesGcm16 { key_bits: 256 }
+            }
             other => return Err(format!("unsupported ESP cipher {other:?}")),
         };
         let integrity = match integrity {
@@ -362,8 +368,14 @@ pub fn esp_proposals(text: &str) -> Result<(Vec<EspProposal>, Option<DhGroupId>)
             "sha2" | "sha2_256" | "sha256" => EspIntegrity::HmacSha2_256,
             "sha2_384" | "sha384" => EspIntegrity::HmacSha2_384,
             "sha2_512" | "sha512" => EspIntegrity::HmacSha2_512,
+            "null" | "none" => EspIntegrity::None,
             other => return Err(format!("unsupported ESP integrity algorithm {other:?}")),
         };
+        if cipher.is_aead() != (integrity == EspIntegrity::None) {
+            return Err(format!(
+                "{item:?}: AES-GCM takes integrity null, and every other cipher needs one"
+            ));
+        }
         proposals.push(EspProposal { cipher, integrity });
     }
     Ok((proposals, pfs_group))
@@ -420,5 +432,16 @@ mod tests {
         assert_eq!(proposals[0].cipher, EspCipher::AesCbc { key_bits: 256 });
         assert_eq!(proposals[0].integrity, EspIntegrity::HmacSha2_256);
         assert_eq!(group, Some(DhGroupId::Modp2048));
+    }
+
+    #[test]
+    fn esp_proposal_aes_gcm() {
+        let (proposals, group) = esp_proposals("aes_gcm128-null, aes_gcm256-none").unwrap();
+        assert_eq!(proposals[0].cipher, EspCipher::AesGcm16 { key_bits: 128 });
+        assert_eq!(proposals[0].integrity, EspIntegrity::None);
+        assert_eq!(proposals[1].cipher, EspCipher::AesGcm16 { key_bits: 256 });
+        assert_eq!(group, None);
+        assert!(esp_proposals("aes_gcm128-sha1").is_err());
+        assert!(esp_proposals("aes128-null").is_err());
     }
 }

@@ -16,6 +16,7 @@ const ESP_ENCRYPT: &[(u8, &str, u8, u16, u16)] = &[
     (3, "ESP_3DES", 8, 192, 192),
     (11, "ESP_NULL", 0, 0, 0),
     (12, "ESP_AES", 16, 128, 256),
+    (20, "ESP_AES_GCM_C", 8, 128, 256),
 ];
 
 /// ESP integrity algorithms: (IPsec DOI auth algorithm id, name, key bits).

@@ -75,6 +75,7 @@ fn esp_sa_line(sa: &EspSaParams) -> String {
         EspCipher::TripleDesCbc => "TripleDES-CBC [RFC2451]",
         EspCipher::AesCbc { .. } => "AES-CBC [RFC3602]",
         EspCipher::Null => "NULL",
+        EspCipher::AesGcm16 { .. } => "AES-GCM with 16 octet ICV [RFC4106]",
     };
     let authentication = match sa.integrity {
         EspIntegrity::HmacMd5 => "HMAC-MD5-96 [RFC2403]",
@@ -82,6 +83,7 @@ fn esp_sa_line(sa: &EspSaParams) -> String {
         EspIntegrity::HmacSha2_256 => "HMAC-SHA-256-128 [RFC4868]",
         EspIntegrity::HmacSha2_384 => "HMAC-SHA-384-192 [RFC4868]",
         EspIntegrity::HmacSha2_512 => "HMAC-SHA-512-256 [RFC4868]",
+        EspIntegrity::None => "NULL",
     };
     format!(
         "\"{family}\",\"{}\",\"{}\",\"{:#010x}\",\"{encryption}\",\"0x{}\",\"{authentication}\",\"0x{}\"",
