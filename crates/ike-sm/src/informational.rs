@@ -175,21 +175,7 @@ impl Endpoint {
             }
             NotifyType::INITIAL_CONTACT => {
                 let (icookie, remote) = (sa.icookie, sa.remote);
-                let stale: Vec<u32> = self
-                    .engine
-                    .isakmp
-                    .values()
-                    .filter(|other| {
-                        other.serial != serial
-                            && other.conn == conn
-                            && other.remote.ip() == remote.ip()
-                            && other.icookie != icookie
-                    })
-                    .map(|other| other.serial)
-                    .collect();
-                for old in stale {
-                    self.delete_isakmp_sa(now, old, false);
-                }
+                self.forget_older_isakmp_sas(now, serial, &conn, icookie, remote);
             }
             other => {
                 let text = format!(
@@ -198,6 +184,33 @@ impl Endpoint {
                 );
                 self.status_line(3, &conn, serial, text);
             }
+        }
+    }
+
+    /// Deletes the other ISAKMP SAs of `conn` with the peer at `remote`: the peer sent
+    /// INITIAL-CONTACT from ISAKMP SA `serial` (cookie `icookie`), so it no longer has them.
+    pub(crate) fn forget_older_isakmp_sas(
+        &mut self,
+        now: Instant,
+        serial: u32,
+        conn: &str,
+        icookie: [u8; 8],
+        remote: SocketAddr,
+    ) {
+        let stale: Vec<u32> = self
+            .engine
+            .isakmp
+            .values()
+            .filter(|other| {
+                other.serial != serial
+                    && other.conn == conn
+                    && other.remote.ip() == remote.ip()
+                    && other.icookie != icookie
+            })
+            .map(|other| other.serial)
+            .collect();
+        for old in stale {
+            self.delete_isakmp_sa(now, old, false);
         }
     }
 

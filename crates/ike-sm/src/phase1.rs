@@ -688,7 +688,17 @@ impl Endpoint {
             );
             return;
         };
-        let payloads = vec![id_payload, auth_payload];
+        let mut payloads = vec![id_payload, auth_payload];
+        // Send INITIAL-CONTACT (RFC 2407 4.6.3.3) on the first ISAKMP SA with this peer, so that
+        // it drops state left from before a restart. A rekey still has the old SA, so it sends none.
+        let first_contact = !self
+            .engine
+            .isakmp
+            .values()
+            .any(|other| other.serial != sa.serial && other.remote.ip() == sa.remote.ip());
+        if first_contact {
+            payloads.push(Payload::Notify(initial_contact(sa)));
+        }
         let (message, iv) = keys.seal(sa.header(PayloadType::IDENTIFICATION), &payloads, &sa.iv);
         sa.iv = iv;
         sa.state = StateName::MainI3;
@@ -780,6 +790,13 @@ impl Endpoint {
         sa.iv = iv;
         self.transmit_reply(sa, reply);
         self.isakmp_established(now, sa, &config, StateName::MainR3);
+        let initial_contact = opened.payloads.iter().any(
+            |p| matches!(p, Payload::Notify(n) if n.notify_type == NotifyType::INITIAL_CONTACT),
+        );
+        if initial_contact {
+            let conn = sa.conn.clone();
+            self.forget_older_isakmp_sas(now, sa.serial, &conn, sa.icookie, sa.remote);
+        }
     }
 
     /// MR3 arrived: authenticate the responder; the ISAKMP SA is established.
@@ -1244,6 +1261,21 @@ fn hash_r(keys: &Phase1Keys, sa: &IsakmpSa, id_b: &[u8]) -> Vec<u8> {
         &sa.sa_i_b,
         id_b,
     )
+}
+
+/// Builds the INITIAL-CONTACT notification of ISAKMP SA `sa`: protocol ISAKMP, with the two
+/// cookies as SPI (RFC 2407 4.6.3.3).
+fn initial_contact(sa: &IsakmpSa) -> Notification {
+    let mut spi = sa.icookie.to_vec();
+    spi.extend_from_slice(&sa.rcookie);
+    Notification {
+        reserved: 0,
+        doi: Doi::IPSEC,
+        protocol: ProtocolId::ISAKMP,
+        notify_type: NotifyType::INITIAL_CONTACT,
+        spi,
+        data: Vec::new(),
+    }
 }
 
 /// Returns the NAT part of an established IPsec line for an ISAKMP SA.
