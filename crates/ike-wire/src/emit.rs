@@ -83,8 +83,10 @@ impl Payload {
         Ok(body)
     }
 
-    /// Returns the length of the body without the generic header, checking every field width.
+    /// Returns the length of the body without the generic header, checking every field width
+    /// and that the stored payload type parses back into this variant.
     pub fn body_len(&self) -> Result<usize, EmitError> {
+        check_payload_type(self)?;
         let len = match self {
             Payload::Sa(sa) => sa_body_len(sa)?,
             Payload::Ke(p) => p.data.len(),
@@ -125,6 +127,68 @@ impl Payload {
         Ok(len)
     }
 }
+
+/// Checks the payload types stored in [`NatD`], [`NatOa`] and [`UnknownPayload`]: any other
+/// number would be read back as a different payload, or as the end of the chain.
+fn check_payload_type(payload: &Payload) -> Result<(), EmitError> {
+    let (variant, payload_type, allowed, expected) = match payload {
+        Payload::NatD(p) => (
+            "NAT-D",
+            p.payload_type,
+            matches!(
+                p.payload_type,
+                PayloadType::NAT_D | PayloadType::NAT_D_DRAFT
+            ),
+            "20 or 130",
+        ),
+        Payload::NatOa(p) => (
+            "NAT-OA",
+            p.payload_type,
+            matches!(
+                p.payload_type,
+                PayloadType::NAT_OA | PayloadType::NAT_OA_DRAFT
+            ),
+            "21 or 131",
+        ),
+        Payload::Unknown(p) => (
+            "unknown",
+            p.payload_type,
+            !DECODED_PAYLOAD_TYPES.contains(&p.payload_type),
+            "a type that is neither NONE nor decoded by this crate",
+        ),
+        _ => return Ok(()),
+    };
+    if allowed {
+        return Ok(());
+    }
+    Err(EmitError::PayloadTypeMismatch {
+        variant,
+        payload_type,
+        expected,
+    })
+}
+
+/// NONE and the payload types that parsing decodes into a variant other than
+/// [`Payload::Unknown`].
+const DECODED_PAYLOAD_TYPES: [PayloadType; 17] = [
+    PayloadType::NONE,
+    PayloadType::SECURITY_ASSOCIATION,
+    PayloadType::KEY_EXCHANGE,
+    PayloadType::IDENTIFICATION,
+    PayloadType::CERTIFICATE,
+    PayloadType::CERTIFICATE_REQUEST,
+    PayloadType::HASH,
+    PayloadType::SIGNATURE,
+    PayloadType::NONCE,
+    PayloadType::NOTIFICATION,
+    PayloadType::DELETE,
+    PayloadType::VENDOR_ID,
+    PayloadType::NAT_D,
+    PayloadType::NAT_D_DRAFT,
+    PayloadType::NAT_OA,
+    PayloadType::NAT_OA_DRAFT,
+    PayloadType::FRAGMENT,
+];
 
 fn first_type(payloads: &[Payload]) -> PayloadType {
     payloads

@@ -119,6 +119,17 @@ pub enum EmitError {
     /// A Delete payload SPI whose length differs from the payload's SPI size.
     #[error("Delete payload SPI of {length} bytes differs from its SPI size {spi_size}")]
     SpiSizeMismatch { spi_size: u8, length: usize },
+    /// A payload's stored type would not parse back into the same variant. NONE ends the chain,
+    /// NAT-D and NAT-OA each have an RFC and a draft number, and an unknown payload must not
+    /// carry a type this crate decodes.
+    #[error(
+        "{variant} payload cannot be sent as payload type {payload_type}: expected {expected}"
+    )]
+    PayloadTypeMismatch {
+        variant: &'static str,
+        payload_type: PayloadType,
+        expected: &'static str,
+    },
     /// The cookie-factory serializer failed.
     #[error("serializer failed: {0}")]
     Serializer(String),
