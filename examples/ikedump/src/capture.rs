@@ -70,10 +70,34 @@ pub enum CaptureError {
     },
 }
 
+/// The IKE datagrams of one file, and the error that stopped reading it early, if any.
+#[derive(Debug)]
+pub struct Capture {
+    /// Datagrams read before the end of the file or the error.
+    pub datagrams: Vec<Datagram>,
+    /// The error that stopped reading before the end, for example a capture cut short mid-record.
+    pub error: Option<CaptureError>,
+}
+
 /// Reads every IKE datagram from a pcap, pcapng or hex file, picking the format from the first
-/// bytes. Frames that are not UDP to or from port 500 or 4500 are skipped, and so are non-first
-/// IP fragments.
+/// bytes. Frames that are not UDP to or from port 500 or 4500 are skipped, and so are IP
+/// fragments, which are not reassembled. A capture that breaks off (for example a truncated last
+/// record) keeps the datagrams read before the break.
+pub fn read_capture(path: &Path) -> Capture {
+    let mut datagrams = Vec::new();
+    let error = read_into(path, &mut datagrams).err();
+    Capture { datagrams, error }
+}
+
+/// Reads every IKE datagram like [`read_capture`], but fails on a file that breaks off.
+#[allow(dead_code)] // Used by the ike-wire tests that include this module.
 pub fn read_datagrams(path: &Path) -> Result<Vec<Datagram>, CaptureError> {
+    let mut datagrams = Vec::new();
+    read_into(path, &mut datagrams)?;
+    Ok(datagrams)
+}
+
+fn read_into(path: &Path, datagrams: &mut Vec<Datagram>) -> Result<(), CaptureError> {
     let display = path.display().to_string();
     let bytes = fs::read(path).map_err(|source| CaptureError::Io {
         path: display.clone(),
@@ -82,9 +106,12 @@ pub fn read_datagrams(path: &Path) -> Result<Vec<Datagram>, CaptureError> {
 
     let magic: Option<[u8; 4]> = bytes.get(..4).and_then(|m| m.try_into().ok());
     match magic {
-        Some(magic) if PCAP_MAGICS.contains(&magic) => read_pcap(&display, &bytes),
-        Some(magic) if magic == PCAPNG_MAGIC => read_pcapng(&display, &bytes),
-        _ => read_hex(&display, &bytes),
+        Some(magic) if PCAP_MAGICS.contains(&magic) => read_pcap(&display, &bytes, datagrams),
+        Some(magic) if magic == PCAPNG_MAGIC => read_pcapng(&display, &bytes, datagrams),
+        _ => {
+            datagrams.extend(read_hex(&display, &bytes)?);
+            Ok(())
+        }
     }
 }
 
@@ -95,30 +122,33 @@ fn format_error(path: &str, error: impl std::fmt::Display) -> CaptureError {
     }
 }
 
-fn read_pcap(path: &str, bytes: &[u8]) -> Result<Vec<Datagram>, CaptureError> {
+fn read_pcap(path: &str, bytes: &[u8], datagrams: &mut Vec<Datagram>) -> Result<(), CaptureError> {
     let mut reader = PcapReader::new(Cursor::new(bytes)).map_err(|e| format_error(path, e))?;
     let link = reader.header().datalink;
 
-    let mut datagrams = Vec::new();
     let mut frame = 0;
     while let Some(packet) = reader.next_packet() {
-        let packet = packet.map_err(|e| format_error(path, e))?;
         frame += 1;
+        let packet = packet.map_err(|e| format_error(path, format!("frame {frame}: {e}")))?;
         if let Some(datagram) = decode_frame(path, frame, link, &packet.data)? {
             datagrams.push(datagram);
         }
     }
-    Ok(datagrams)
+    Ok(())
 }
 
-fn read_pcapng(path: &str, bytes: &[u8]) -> Result<Vec<Datagram>, CaptureError> {
+fn read_pcapng(
+    path: &str,
+    bytes: &[u8],
+    datagrams: &mut Vec<Datagram>,
+) -> Result<(), CaptureError> {
     let mut reader = PcapNgReader::new(Cursor::new(bytes)).map_err(|e| format_error(path, e))?;
     let mut links = Vec::new();
-    let mut datagrams = Vec::new();
     let mut frame = 0;
 
     while let Some(block) = reader.next_block() {
-        let block = block.map_err(|e| format_error(path, e))?;
+        let block =
+            block.map_err(|e| format_error(path, format!("block after frame {frame}: {e}")))?;
         let (interface, data) = match block {
             Block::SectionHeader(_) => {
                 links.clear();
@@ -145,7 +175,7 @@ fn read_pcapng(path: &str, bytes: &[u8]) -> Result<Vec<Datagram>, CaptureError> 
             datagrams.push(datagram);
         }
     }
-    Ok(datagrams)
+    Ok(())
 }
 
 /// Reads one datagram per non-empty line of hex digits; whitespace is ignored and `#` starts a
@@ -218,7 +248,9 @@ fn ip_udp_payload(frame: usize, packet: &[u8]) -> Option<Datagram> {
             let header_len = usize::from(packet.first()? & 0x0f) * 4;
             let total_len = usize::from(u16::from_be_bytes([*packet.get(2)?, *packet.get(3)?]));
             let fragment = u16::from_be_bytes([*packet.get(6)?, *packet.get(7)?]);
-            if packet.get(9)? != &17 || fragment & 0x1fff != 0 {
+            // Any fragment, the first included (More Fragments set), carries an incomplete
+            // datagram.
+            if packet.get(9)? != &17 || fragment & 0x3fff != 0 {
                 return None;
             }
             let src = Ipv4Addr::from(<[u8; 4]>::try_from(packet.get(12..16)?).ok()?);
@@ -351,6 +383,45 @@ mod tests {
             let result = decode_frame("t", 1, DataLink::ETHERNET, &frame[..cut]).unwrap();
             assert!(result.is_none_or(|d| d.payload.len() < 6), "cut at {cut}");
         }
+    }
+
+    #[test]
+    fn ipv4_fragments_skipped() {
+        let mut frame = udp_frame(500, 500, b"isakmp");
+        // Flags and fragment offset follow the Ethernet header and four IPv4 octets.
+        for flags_offset in [[0x20, 0x00], [0x00, 0x10], [0x20, 0x10]] {
+            frame[20..22].copy_from_slice(&flags_offset);
+            let result = decode_frame("t", 1, DataLink::ETHERNET, &frame).unwrap();
+            assert_eq!(result, None, "{flags_offset:02x?}");
+        }
+    }
+
+    /// Builds a pcap file (little-endian, Ethernet) containing `frames`.
+    fn pcap_file(frames: &[Vec<u8>]) -> Vec<u8> {
+        let mut file = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+        file.extend_from_slice(&[0; 8]);
+        file.extend_from_slice(&65535u32.to_le_bytes());
+        file.extend_from_slice(&1u32.to_le_bytes());
+        for frame in frames {
+            file.extend_from_slice(&[0; 8]);
+            let len = u32::try_from(frame.len()).unwrap().to_le_bytes();
+            file.extend_from_slice(&len);
+            file.extend_from_slice(&len);
+            file.extend_from_slice(frame);
+        }
+        file
+    }
+
+    #[test]
+    fn truncated_pcap_keeps_earlier_frames() {
+        let frames = [udp_frame(500, 500, b"one"), udp_frame(500, 500, b"two")];
+        let mut file = pcap_file(&frames);
+        file.truncate(file.len() - 5);
+        let mut datagrams = Vec::new();
+        let error = read_pcap("t", &file, &mut datagrams).unwrap_err();
+        assert_eq!(datagrams.len(), 1);
+        assert_eq!(datagrams[0].payload, b"one");
+        assert!(error.to_string().contains("frame 2"), "{error}");
     }
 
     #[test]

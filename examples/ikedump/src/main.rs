@@ -70,16 +70,13 @@ fn main() -> ExitCode {
     let mut totals = Totals::default();
 
     for path in &args.files {
-        match capture::read_datagrams(path) {
-            Ok(datagrams) => {
-                for datagram in datagrams {
-                    process(&args, path, &datagram, &mut totals);
-                }
-            }
-            Err(error) => {
-                eprintln!("ikedump: {error}");
-                totals.unreadable_files += 1;
-            }
+        let capture = capture::read_capture(path);
+        for datagram in &capture.datagrams {
+            process(&args, path, datagram, &mut totals);
+        }
+        if let Some(error) = capture.error {
+            eprintln!("ikedump: {error}");
+            totals.unreadable_files += 1;
         }
     }
 
