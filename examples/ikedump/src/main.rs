@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use ike_wire::{
     emit_payloads, parse_payload_chain_with_padding, split_udp4500, IsakmpMessage, PayloadType,
-    Udp4500Payload,
+    Udp4500Payload, NON_ESP_MARKER,
 };
 use serde_json::json;
 
@@ -113,6 +113,8 @@ fn process(args: &Args, path: &Path, datagram: &Datagram, totals: &mut Totals) {
                 return;
             }
         }
+    } else if is_marked_hex_record(args, datagram) {
+        &datagram.payload[NON_ESP_MARKER.len()..]
     } else {
         &datagram.payload[..]
     };
@@ -178,8 +180,21 @@ fn chain_first_type(args: &Args, datagram: &Datagram, bytes: &[u8]) -> Option<Pa
     if let Some(first) = args.payloads {
         return Some(PayloadType(first));
     }
-    let has_header = bytes.len() >= 28 && matches!(bytes[17] >> 4, 1 | 2);
-    (!has_header).then_some(UNKNOWN_FIRST_PAYLOAD)
+    (!has_isakmp_header(bytes)).then_some(UNKNOWN_FIRST_PAYLOAD)
+}
+
+/// Reports whether `bytes` start with an ISAKMP header of version 1 or 2.
+fn has_isakmp_header(bytes: &[u8]) -> bool {
+    bytes.len() >= 28 && matches!(bytes[17] >> 4, 1 | 2)
+}
+
+/// Reports whether a hex record is a UDP/4500 payload: a non-ESP marker, then an ISAKMP header.
+fn is_marked_hex_record(args: &Args, datagram: &Datagram) -> bool {
+    let payload = &datagram.payload;
+    datagram.addresses.is_none()
+        && args.payloads.is_none()
+        && payload.starts_with(&NON_ESP_MARKER)
+        && has_isakmp_header(&payload[NON_ESP_MARKER.len()..])
 }
 
 /// Parses a message (and checks its exchange's payload rules), or a bare payload chain.

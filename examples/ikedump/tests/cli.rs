@@ -181,3 +181,22 @@ fn unreadable_file_exits_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("cannot read"));
 }
+
+#[test]
+fn hex_record_after_non_esp_marker() {
+    let mm1 = std::fs::read_to_string(captures_dir().join("handmade/ikev1_mm1.hex")).unwrap();
+    let record = mm1
+        .lines()
+        .find(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .unwrap();
+    let file = std::env::temp_dir().join(format!("ikedump-marker-{}.hex", std::process::id()));
+    std::fs::write(&file, format!("0000 0000 {record}\n")).unwrap();
+    let output = ikedump(&["--roundtrip"], std::slice::from_ref(&file));
+    std::fs::remove_file(&file).unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("Identity Protection"),
+        "{}",
+        stdout(&output)
+    );
+}
