@@ -85,7 +85,10 @@ fn replace_field(body: &str, name: &str, value: &str) -> String {
         .join("\n")
 }
 
-/// Returns the hex value of a field plus 2 (so odd stays odd), as `0x` text.
+/// Returns the hex value of a field plus 2 (so odd stays odd), as `0x` text of whole bytes.
+///
+/// The key is random, so the sum may start with a nibble below 0x10: it is padded back to an
+/// even digit count, as Openswan writes every value.
 fn bumped_value(body: &str, name: &str) -> String {
     let line = body
         .lines()
@@ -93,7 +96,12 @@ fn bumped_value(body: &str, name: &str) -> String {
         .unwrap();
     let hex = line.split("0x").nth(1).unwrap();
     let value = rsa::BigUint::parse_bytes(hex.as_bytes(), 16).unwrap() + 2u8;
-    format!("0x{}", value.to_str_radix(16))
+    let digits = value.to_str_radix(16);
+    if digits.len() % 2 == 1 {
+        format!("0x0{digits}")
+    } else {
+        format!("0x{digits}")
+    }
 }
 
 #[test]
