@@ -443,13 +443,20 @@ impl Datapath {
                 );
                 continue;
             }
-            self.receive_esp(&mut storage, header_len, len - header_len);
+            self.receive_esp(&mut storage, header_len, len - header_len, None);
         }
     }
 
     /// Verifies, decrypts and delivers the ESP packet at `storage[start..][..len]` (from its
-    /// SPI on).
-    pub fn receive_esp(&self, storage: &mut [u8], start: usize, len: usize) {
+    /// SPI on). With a `coalescer`, TCP segments are joined there and written by
+    /// [`flush`](Self::flush).
+    pub fn receive_esp(
+        &self,
+        storage: &mut [u8],
+        start: usize,
+        len: usize,
+        coalescer: Option<&mut Coalescer>,
+    ) {
         let Some(spi_bytes) = storage.get(start..start + 4) else {
             self.count_drop(
                 &self.drops.malformed,
@@ -506,9 +513,35 @@ impl Datapath {
             return;
         }
         let Some(tun) = &self.tun else { return };
+        if let Some(coalescer) = coalescer {
+            if coalescer.join(inner) {
+                return;
+            }
+            self.flush(coalescer);
+            if coalescer.join(inner) {
+                return;
+            }
+        }
         if let Err(error) = tun.write_packet(inner) {
             debug!(%error, "write to the TUN device failed");
         }
+    }
+
+    /// Writes the segments joined in `coalescer` to the TUN device and empties it.
+    pub fn flush(&self, coalescer: &mut Coalescer) {
+        let Some(tun) = &self.tun else {
+            coalescer.clear();
+            return;
+        };
+        let result = match coalescer.finish() {
+            None => return,
+            Some((None, packet)) => tun.write_packet(packet),
+            Some((Some(header), packet)) => tun.write_segment(header, packet),
+        };
+        if let Err(error) = result {
+            debug!(%error, "write to the TUN device failed");
+        }
+        coalescer.clear();
     }
 
     /// Counts a dropped packet and logs it at most once per `LOG_INTERVAL` per kind.
@@ -775,6 +808,135 @@ fn fold(mut total: u64) -> u16 {
     total as u16
 }
 
+/// Decrypted TCP/IPv4 segments of one flow, in sequence, joined into one large segment so that
+/// the TUN device takes them in one write (the kernel cuts them again where needed).
+#[derive(Debug, Default)]
+pub struct Coalescer {
+    bytes: Vec<u8>,
+    ip_len: usize,
+    header_len: usize,
+    mss: usize,
+    segments: usize,
+    next_seq: u32,
+    /// True after a shorter segment or one with PSH: nothing may follow it.
+    closed: bool,
+}
+
+/// TCP ACK flag; segments with any flag but ACK and PSH are never joined.
+const TCP_ACK: u8 = 0x10;
+
+/// Most segments joined into one write.
+const MAX_JOINED: usize = 64;
+
+impl Coalescer {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.segments = 0;
+        self.closed = false;
+    }
+
+    /// Appends `packet` when it continues the joined flow (or starts one when empty); false
+    /// when it cannot join and must be written on its own after a flush.
+    fn join(&mut self, packet: &[u8]) -> bool {
+        let Some(ip_len) = packet.first().map(|first| usize::from(first & 0x0f) * 4) else {
+            return false;
+        };
+        if packet[0] >> 4 != 4
+            || ip_len < 20
+            || packet.len() < ip_len + 20
+            || packet[9] != 6
+            || usize::from(u16::from_be_bytes([packet[2], packet[3]])) != packet.len()
+            || packet[6] & 0x3f != 0
+            || packet[7] != 0
+        {
+            return false;
+        }
+        let tcp = &packet[ip_len..];
+        let header_len = ip_len + usize::from(tcp[12] >> 4) * 4;
+        let flags = tcp[13];
+        if header_len < ip_len + 20
+            || header_len >= packet.len()
+            || flags & !(TCP_ACK | TCP_PSH) != 0
+            || flags & TCP_ACK == 0
+        {
+            return false;
+        }
+        let payload = packet.len() - header_len;
+        let seq = u32::from_be_bytes([tcp[4], tcp[5], tcp[6], tcp[7]]);
+
+        if self.segments == 0 {
+            self.bytes.clear();
+            self.bytes.extend_from_slice(packet);
+            self.ip_len = ip_len;
+            self.header_len = header_len;
+            self.mss = payload;
+            self.segments = 1;
+            self.next_seq = seq.wrapping_add(payload as u32);
+            self.closed = flags & TCP_PSH != 0;
+            return true;
+        }
+        let first = &self.bytes[..self.header_len];
+        let same_headers = header_len == self.header_len
+            && ip_len == self.ip_len
+            && packet[..2] == first[..2]
+            && packet[6..10] == first[6..10]
+            && packet[12..ip_len] == first[12..ip_len]
+            && tcp[..4] == first[ip_len..ip_len + 4]
+            && tcp[8..13] == first[ip_len + 8..ip_len + 13]
+            && tcp[14..16] == first[ip_len + 14..ip_len + 16]
+            && tcp[18..header_len - ip_len] == first[ip_len + 18..header_len];
+        if self.closed
+            || !same_headers
+            || seq != self.next_seq
+            || payload > self.mss
+            || self.segments >= MAX_JOINED
+            || self.bytes.len() + payload > 65_535
+        {
+            return false;
+        }
+        self.bytes.extend_from_slice(&packet[header_len..]);
+        self.segments += 1;
+        self.next_seq = seq.wrapping_add(payload as u32);
+        if payload < self.mss || flags & TCP_PSH != 0 {
+            self.bytes[ip_len + 13] |= flags & TCP_PSH;
+            self.closed = true;
+        }
+        true
+    }
+
+    /// Completes the joined packet: `None` when empty, else the virtio-net header to write it
+    /// with (none for a single segment, which is written unchanged) and the packet.
+    fn finish(&mut self) -> Option<(Option<VnetHdr>, &[u8])> {
+        match self.segments {
+            0 => None,
+            1 => Some((None, &self.bytes[..])),
+            _ => {
+                let total = self.bytes.len();
+                let (ip, tcp) = self.bytes.split_at_mut(self.ip_len);
+                ip[2..4].copy_from_slice(&(total as u16).to_be_bytes());
+                ip[10..12].fill(0);
+                let ip_check = !fold(sum(0, ip));
+                ip[10..12].copy_from_slice(&ip_check.to_be_bytes());
+                // The kernel finishes the checksum from the pseudo-header sum in the field.
+                let mut pseudo = [0u8; 12];
+                pseudo[..8].copy_from_slice(&ip[12..20]);
+                pseudo[9] = 6;
+                pseudo[10..12].copy_from_slice(&(tcp.len() as u16).to_be_bytes());
+                tcp[16..18].copy_from_slice(&fold(sum(0, &pseudo)).to_be_bytes());
+                let header = VnetHdr {
+                    flags: VNET_F_NEEDS_CSUM,
+                    gso_type: VNET_GSO_TCPV4,
+                    hdr_len: self.header_len as u16,
+                    gso_size: self.mss as u16,
+                    csum_start: self.ip_len as u16,
+                    csum_offset: 16,
+                };
+                Some((Some(header), &self.bytes[..]))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -881,6 +1043,50 @@ mod tests {
         assert!(finish_checksum(&mut packet, 20, 16));
         assert!(checksums_verify(&packet));
         assert!(!finish_checksum(&mut packet, 140, 16));
+    }
+
+    #[test]
+    fn coalescer_joins_cuts_in_sequence() {
+        let mut packet = tcp_packet(3000);
+        packet[33] = 0x10 | TCP_PSH;
+        let split = TcpSplit::new(&packet, 1300).unwrap();
+        let mut coalescer = Coalescer::default();
+        let mut out = vec![0u8; 2000];
+        for index in 0..3 {
+            let len = split.write(&packet, index, &mut out);
+            assert!(coalescer.join(&out[..len]), "cut {index} joins");
+        }
+        let len = split.write(&packet, 0, &mut out);
+        assert!(!coalescer.join(&out[..len]), "nothing joins after PSH");
+
+        let (header, joined) = coalescer.finish().unwrap();
+        let header = header.unwrap();
+        assert_eq!(header.gso_size, 1300);
+        assert_eq!(header.hdr_len, 40);
+        assert_eq!(joined.len(), packet.len());
+        assert_eq!(joined[40..], packet[40..]);
+        assert_eq!(joined[33], 0x10 | TCP_PSH);
+        assert_eq!(fold(sum(0, &joined[..20])), 0xffff);
+    }
+
+    #[test]
+    fn coalescer_rejects_gap_and_flags() {
+        let packet = tcp_packet(3000);
+        let split = TcpSplit::new(&packet, 1300).unwrap();
+        let mut out = vec![0u8; 2000];
+        let mut coalescer = Coalescer::default();
+        // The first cut carries CWR, so it is never joined.
+        let len = split.write(&packet, 0, &mut out);
+        assert!(!coalescer.join(&out[..len]));
+
+        let len = split.write(&packet, 1, &mut out);
+        assert!(coalescer.join(&out[..len]));
+        let mut gap = out[..len].to_vec();
+        gap[24..28].copy_from_slice(&1u32.to_be_bytes());
+        assert!(!coalescer.join(&gap));
+        let (header, single) = coalescer.finish().unwrap();
+        assert!(header.is_none());
+        assert_eq!(single, &out[..len]);
     }
 
     #[test]

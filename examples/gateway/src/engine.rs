@@ -22,7 +22,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::cli::{Datapath as DatapathChoice, SetupArgs, EXIT_FAILURE};
 use crate::control::{Reply, Request};
-use crate::datapath::Datapath;
+use crate::datapath::{Coalescer, Datapath};
 use crate::kernel::KernelDatapath;
 use crate::settings::{self, ConnSpec, IKE_PORT};
 use crate::status;
@@ -585,6 +585,7 @@ impl Engine {
 fn read_udp(socket: UdpSocket, local: SocketAddr, inputs: Sender<Input>, datapath: Arc<Datapath>) {
     let mut buffer = vec![0u8; MAX_DATAGRAM + 2 * esp::MAX_HEADROOM];
     let start = esp::MAX_HEADROOM;
+    let mut coalescer = Coalescer::default();
     if local.port() == NAT_T_PORT {
         if let Err(error) = crate::udp_gso::enable_gro(&socket) {
             debug!(%local, %error, "UDP receive offload unavailable");
@@ -609,7 +610,7 @@ fn read_udp(socket: UdpSocket, local: SocketAddr, inputs: Sender<Input>, datapat
             if local.port() == NAT_T_PORT {
                 match esp::classify_udp_payload(datagram) {
                     Ok(esp::UdpPayload::Esp(_)) => {
-                        datapath.receive_esp(&mut buffer, at, piece);
+                        datapath.receive_esp(&mut buffer, at, piece, Some(&mut coalescer));
                         continue;
                     }
                     Ok(esp::UdpPayload::NatKeepalive) => continue,
@@ -625,6 +626,7 @@ fn read_udp(socket: UdpSocket, local: SocketAddr, inputs: Sender<Input>, datapat
                 return;
             }
         }
+        datapath.flush(&mut coalescer);
     }
 }
 

@@ -50,6 +50,17 @@ pub struct VnetHdr {
 }
 
 impl VnetHdr {
+    fn to_bytes(self) -> [u8; VNET_HDR_LEN] {
+        let mut bytes = [0u8; VNET_HDR_LEN];
+        bytes[0] = self.flags;
+        bytes[1] = self.gso_type;
+        bytes[2..4].copy_from_slice(&self.hdr_len.to_le_bytes());
+        bytes[4..6].copy_from_slice(&self.gso_size.to_le_bytes());
+        bytes[6..8].copy_from_slice(&self.csum_start.to_le_bytes());
+        bytes[8..10].copy_from_slice(&self.csum_offset.to_le_bytes());
+        bytes
+    }
+
     fn parse(bytes: &[u8; VNET_HDR_LEN]) -> VnetHdr {
         let word = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]);
         VnetHdr {
@@ -162,7 +173,13 @@ impl Tun {
 
     /// Writes one whole IP packet with finished checksums.
     pub fn write_packet(&self, packet: &[u8]) -> io::Result<()> {
-        let header = [0u8; VNET_HDR_LEN];
+        self.write_segment(VnetHdr::default(), packet)
+    }
+
+    /// Writes one packet with its virtio-net header, such as a large TCP segment for the
+    /// kernel to cut at `header.gso_size` bytes of payload.
+    pub fn write_segment(&self, header: VnetHdr, packet: &[u8]) -> io::Result<()> {
+        let header = header.to_bytes();
         let iov = [
             libc::iovec {
                 iov_base: header.as_ptr() as *mut libc::c_void,
@@ -201,6 +218,7 @@ mod tests {
         assert_eq!(header.gso_size, 1400);
         assert_eq!(header.csum_start, 34);
         assert_eq!(header.csum_offset, 16);
+        assert_eq!(VnetHdr::parse(&header.to_bytes()), header);
     }
 
     #[test]
