@@ -22,7 +22,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::cli::{Datapath as DatapathChoice, SetupArgs, EXIT_FAILURE};
 use crate::control::{Reply, Request};
-use crate::datapath::Datapath;
+use crate::datapath::{Coalescer, Datapath};
 use crate::kernel::KernelDatapath;
 use crate::settings::{self, ConnSpec, IKE_PORT};
 use crate::status;
@@ -579,37 +579,54 @@ impl Engine {
     }
 }
 
-/// Reads one UDP socket: IKE goes to the event loop, ESP (port 4500) to the datapath.
+/// Reads one UDP socket: IKE goes to the event loop, ESP (port 4500) to the datapath. On port
+/// 4500 the kernel may hand over a train of datagrams joined (UDP receive offload), which is
+/// cut at the size it reports and each piece handled as one datagram.
 fn read_udp(socket: UdpSocket, local: SocketAddr, inputs: Sender<Input>, datapath: Arc<Datapath>) {
     let mut buffer = vec![0u8; MAX_DATAGRAM + 2 * esp::MAX_HEADROOM];
     let start = esp::MAX_HEADROOM;
+    let mut coalescer = Coalescer::default();
+    if local.port() == NAT_T_PORT {
+        if let Err(error) = crate::udp_gso::enable_gro(&socket) {
+            debug!(%local, %error, "UDP receive offload unavailable");
+        }
+    }
     loop {
-        let (len, remote) = match socket.recv_from(&mut buffer[start..start + MAX_DATAGRAM]) {
-            Ok(received) => received,
-            Err(error) => {
-                warn!(%local, %error, "receive failed; this socket's reader stops");
+        let (len, remote, segment) =
+            match crate::udp_gso::recv_gro(&socket, &mut buffer[start..start + MAX_DATAGRAM]) {
+                Ok(received) => received,
+                Err(error) => {
+                    warn!(%local, %error, "receive failed; this socket's reader stops");
+                    return;
+                }
+            };
+        let segment = segment.unwrap_or(len).max(1);
+        let mut offset = start;
+        while offset < start + len {
+            let piece = segment.min(start + len - offset);
+            let at = offset;
+            offset += piece;
+            let datagram = &buffer[at..at + piece];
+            if local.port() == NAT_T_PORT {
+                match esp::classify_udp_payload(datagram) {
+                    Ok(esp::UdpPayload::Esp(_)) => {
+                        datapath.receive_esp(&mut buffer, at, piece, Some(&mut coalescer));
+                        continue;
+                    }
+                    Ok(esp::UdpPayload::NatKeepalive) => continue,
+                    Ok(esp::UdpPayload::Ike(_)) | Err(_) => {}
+                }
+            }
+            let input = Input::Datagram {
+                local,
+                remote,
+                bytes: datagram.to_vec(),
+            };
+            if inputs.send(input).is_err() {
                 return;
             }
-        };
-        let datagram = &buffer[start..start + len];
-        if local.port() == NAT_T_PORT {
-            match esp::classify_udp_payload(datagram) {
-                Ok(esp::UdpPayload::Esp(_)) => {
-                    datapath.receive_esp(&mut buffer, start, len);
-                    continue;
-                }
-                Ok(esp::UdpPayload::NatKeepalive) => continue,
-                Ok(esp::UdpPayload::Ike(_)) | Err(_) => {}
-            }
         }
-        let input = Input::Datagram {
-            local,
-            remote,
-            bytes: datagram.to_vec(),
-        };
-        if inputs.send(input).is_err() {
-            return;
-        }
+        datapath.flush(&mut coalescer);
     }
 }
 

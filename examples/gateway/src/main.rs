@@ -19,6 +19,7 @@ mod netns;
 mod settings;
 mod status;
 mod tun;
+mod udp_gso;
 mod verify;
 mod wireshark;
 
