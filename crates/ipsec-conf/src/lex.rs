@@ -1,6 +1,7 @@
 //! The ipsec.conf line grammar: sections, indented `key=value` lines, comments, quotes,
 //! `{...}` values, `version` and `include`. Produces raw sections for [`crate::resolve`].
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, DiagnosticKind, Severity};
@@ -99,6 +100,8 @@ pub(crate) struct Lexer {
     stack: Vec<PathBuf>,
     /// Files named as the user wrote them, for cycle messages.
     stack_names: Vec<String>,
+    /// Canonical paths of every file read so far.
+    read: HashSet<PathBuf>,
     /// The key whose value continues on unindented lines, and the first such line.
     wrapping: Option<(String, usize)>,
     /// Whether the previous line was an unindented parameter, already reported, so that a
@@ -112,6 +115,7 @@ impl Lexer {
             out: RawConfig::default(),
             stack: Vec::new(),
             stack_names: Vec::new(),
+            read: HashSet::new(),
             wrapping: None,
             unindented_run: false,
         }
@@ -125,6 +129,7 @@ impl Lexer {
     pub(crate) fn lex_text(&mut self, text: &str, name: &str) {
         let path = PathBuf::from(name);
         let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        self.read.insert(canonical.clone());
         self.stack.push(canonical);
         self.stack_names.push(name.to_owned());
         for (index, raw_line) in text.split('\n').enumerate() {
@@ -265,6 +270,11 @@ impl Lexer {
                 Some(entry) => {
                     let location = entry.loc.clone();
                     self.wrapping = Some((entry.key.clone(), loc.line));
+                    // The value is cut short: drop it, so that only this diagnostic names it
+                    // and not also the value check of the truncated text.
+                    if let Some(section) = self.out.sections.last_mut() {
+                        section.entries.pop();
+                    }
                     self.error(
                         &location.at_column(entry.value_column),
                         DiagnosticKind::WrappedValue {
@@ -371,10 +381,16 @@ impl Lexer {
             }
             return;
         }
+        let mut cycle_reported = false;
         for file in files {
             let canonical = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
             let name = file.to_string_lossy().into_owned();
             if let Some(start) = self.stack.iter().position(|p| *p == canonical) {
+                // One diagnostic per include line, however many files of its glob lead back.
+                if cycle_reported {
+                    continue;
+                }
+                cycle_reported = true;
                 let mut chain: Vec<&str> = self.stack_names[start..]
                     .iter()
                     .map(String::as_str)
@@ -391,6 +407,12 @@ impl Lexer {
             if self.stack.len() > MAX_INCLUDE_DEPTH {
                 self.error(loc, DiagnosticKind::IncludeTooDeep(MAX_INCLUDE_DEPTH), None);
                 return;
+            }
+            // A file is read once per parse: reading it again through another include path
+            // adds only duplicates, and globs that match each other would otherwise walk
+            // every order of the files (exponential work).
+            if !self.read.insert(canonical) {
+                continue;
             }
             match read_file(&file) {
                 Ok(text) => self.lex_text(&text, &name),

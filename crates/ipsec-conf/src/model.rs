@@ -139,7 +139,7 @@ pub struct Conn {
     pub rekeymargin: Duration,
     /// `rekeyfuzz=` in percent (default 100).
     pub rekeyfuzz: u32,
-    /// `keyingtries=` (default 3); 0 is `%forever`.
+    /// `keyingtries=`; 0 is `%forever`, the default in Openswan 2.6's ipsec.conf(5).
     pub keyingtries: u32,
     /// `dpddelay=`: seconds between DPD R_U_THERE probes; `None` disables DPD.
     pub dpddelay: Option<Duration>,
@@ -178,7 +178,7 @@ impl Conn {
             rekey: true,
             rekeymargin: Duration::from_secs(540),
             rekeyfuzz: 100,
-            keyingtries: 3,
+            keyingtries: 0,
             dpddelay: None,
             dpdtimeout: None,
             dpdaction: DpdAction::Hold,

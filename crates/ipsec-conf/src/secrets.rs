@@ -1,6 +1,7 @@
 //! ipsec.secrets: selectors, PSK/RSA/XAUTH secrets, includes, and Openswan's lookup of the
 //! secret for a (local id, remote id) pair.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, DiagnosticKind, Parsed, Severity};
@@ -224,6 +225,7 @@ pub fn parse_secrets_str(text: &str, name: &str) -> Parsed<Secrets> {
         secrets: Secrets::default(),
         diagnostics: Vec::new(),
         stack: Vec::new(),
+        read: HashSet::new(),
     };
     parser.parse_text(text, name);
     Parsed {
@@ -311,6 +313,8 @@ struct SecretsParser {
     secrets: Secrets,
     diagnostics: Vec<Diagnostic>,
     stack: Vec<PathBuf>,
+    /// Canonical paths of every file read so far.
+    read: HashSet<PathBuf>,
 }
 
 /// Redacts a line for diagnostics: everything up to the colon, then `[secret]`, so that no
@@ -331,6 +335,7 @@ impl SecretsParser {
     fn parse_text(&mut self, text: &str, name: &str) {
         let path = PathBuf::from(name);
         let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        self.read.insert(canonical.clone());
         self.stack.push(canonical);
 
         let lines: Vec<&str> = text
@@ -392,11 +397,13 @@ impl SecretsParser {
                 index += 1;
             }
             if depth > 0 {
+                // Reported here once; the tokenizer would report the same open brace again.
                 self.error(
                     &loc,
                     DiagnosticKind::Syntax("missing closing '}'".to_owned()),
                     Some("end the RSA block with a line containing '}'"),
                 );
+                continue;
             }
             let tokens = tokenize(&lines[start..index], start + 1);
             match tokens {
@@ -431,15 +438,26 @@ impl SecretsParser {
             self.diagnostics.push(loc.diag(severity, kind, None));
             return;
         }
+        let mut cycle_reported = false;
         for file in files {
             let canonical = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
             let name = file.to_string_lossy().into_owned();
             if self.stack.contains(&canonical) {
-                self.error(
-                    loc,
-                    DiagnosticKind::IncludeCycle(format!("{} -> {name}", loc.file)),
-                    None,
-                );
+                // One diagnostic per include line, however many files of its glob lead back.
+                if !cycle_reported {
+                    cycle_reported = true;
+                    self.error(
+                        loc,
+                        DiagnosticKind::IncludeCycle(format!("{} -> {name}", loc.file)),
+                        Some("remove one of the include lines"),
+                    );
+                }
+                continue;
+            }
+            // A file is read once per parse: reading it again through another include path
+            // adds only duplicates, and globs that match each other would otherwise walk
+            // every order of the files (exponential work).
+            if !self.read.insert(canonical) {
                 continue;
             }
             match read_file(&file) {
@@ -541,10 +559,20 @@ impl SecretsParser {
             // keystore checks the fields against each other (n = p*q, d, the CRT values and
             // the #pubkey= comment) and names the field that is wrong.
             if let Err(error) = keystore::RsaBlock::parse_at(body, first.line) {
-                let block_loc = Loc {
-                    line: first.line,
-                    column: first.column,
-                    ..loc.clone()
+                // keystore numbers its errors from `first.line`, so the failing line itself
+                // is named, not the block's first line.
+                let block_loc = match secrets_error_line(&error) {
+                    Some(line) if line != first.line => Loc {
+                        line,
+                        column: 1,
+                        text: "[secret]".to_owned(),
+                        ..loc.clone()
+                    },
+                    _ => Loc {
+                        line: first.line,
+                        column: first.column,
+                        ..loc.clone()
+                    },
                 };
                 self.error(
                     &block_loc,
@@ -589,6 +617,22 @@ impl SecretsParser {
             path: first.text.clone(),
             passphrase,
         })
+    }
+}
+
+/// The line a keystore block error names, when it names one.
+fn secrets_error_line(error: &keystore::SecretsError) -> Option<usize> {
+    use keystore::SecretsError as E;
+    match error {
+        E::Syntax { line, .. }
+        | E::WrappedValue { line, .. }
+        | E::UnknownField { line, .. }
+        | E::DuplicateField { line, .. }
+        | E::MissingField { line, .. }
+        | E::InvalidValue { line, .. }
+        | E::Inconsistent { line, .. }
+        | E::Structure { line, .. } => Some(*line),
+        _ => None,
     }
 }
 

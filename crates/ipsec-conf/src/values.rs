@@ -359,7 +359,22 @@ pub(crate) fn apply_conn(
             _ => return Err(invalid(written, format!("'{value}' is not 'ike'"))),
         },
         "ikev2" => {
-            conn.ikev2 = parse_keyword(written, value, Ikev2Policy::parse, Ikev2Policy::VALUES)?
+            conn.ikev2 = parse_keyword(written, value, Ikev2Policy::parse, Ikev2Policy::VALUES)?;
+            match conn.ikev2 {
+                Ikev2Policy::Never => {}
+                Ikev2Policy::Insist => {
+                    return Err((
+                        DiagnosticKind::Unsupported(format!("{written}={value}")),
+                        Some("this gateway speaks IKEv1 only: use ikev2=never"),
+                    ))
+                }
+                Ikev2Policy::Permit | Ikev2Policy::Propose => {
+                    return Ok(Some((
+                        DiagnosticKind::Unsupported(format!("{written}={value}")),
+                        Some("IKEv2 is not offered: this gateway negotiates the conn with IKEv1, which this setting still allows"),
+                    )))
+                }
+            }
         }
         "aggrmode" => conn.aggrmode = parse_bool(written, value)?,
         "ikelifetime" => conn.ikelifetime = parse_duration(written, value)?,

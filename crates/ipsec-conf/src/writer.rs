@@ -157,7 +157,11 @@ fn write_conn(out: &mut String, conn: &Conn) {
     line(out, "rekey", yes_no(conn.rekey));
     line(out, "rekeymargin", format_duration(conn.rekeymargin));
     line(out, "rekeyfuzz", format!("{}%", conn.rekeyfuzz));
-    line(out, "keyingtries", conn.keyingtries);
+    if conn.keyingtries == 0 {
+        line(out, "keyingtries", "%forever");
+    } else {
+        line(out, "keyingtries", conn.keyingtries);
+    }
     if let Some(v) = conn.dpddelay {
         line(out, "dpddelay", format_duration(v));
     }

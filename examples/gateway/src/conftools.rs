@@ -1,7 +1,7 @@
 //! `readwriteconf` and `addconn --checkconfig`: ipsec.conf tools built on `ipsec-conf`.
 //!
 //! Exit status follows Libreswan's tools: 0 when the files load, 3 when they cannot be
-//! loaded. Errors go to stderr as `FILE:LINE: message`, each followed by its hint.
+//! loaded. Errors go to stderr as `FILE:LINE:COLUMN: message`, each followed by its hint.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -65,15 +65,25 @@ fn report<T>(parsed: &Parsed<T>, prefix: &str) -> bool {
     failed
 }
 
-/// `FILE:LINE: message`, the form Openswan and Libreswan print.
+/// `FILE:LINE:COLUMN: message`, the form Openswan and Libreswan print with the column added
+/// where one is known (`FILE:LINE: message` otherwise, `FILE: message` for a whole file).
 fn located(diagnostic: &Diagnostic) -> String {
     if diagnostic.line == 0 {
         return format!("{}: {}", diagnostic.file, diagnostic.message());
     }
+    if diagnostic.column == 0 {
+        return format!(
+            "{}:{}: {}",
+            diagnostic.file,
+            diagnostic.line,
+            diagnostic.message()
+        );
+    }
     format!(
-        "{}:{}: {}",
+        "{}:{}:{}: {}",
         diagnostic.file,
         diagnostic.line,
+        diagnostic.column,
         diagnostic.message()
     )
 }
