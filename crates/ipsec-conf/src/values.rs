@@ -145,7 +145,14 @@ fn parse_rsasigkey(key: &str, value: &str) -> Result<RsaSigKey, Problem> {
         "%dns" | "%dnsondemand" => Ok(RsaSigKey::Dns),
         "%none" => Ok(RsaSigKey::None),
         _ if value.starts_with("0s") || value.starts_with("0x") => {
-            Ok(RsaSigKey::Key(value.to_owned()))
+            match keystore::PublicKey::from_rfc3110_text(value) {
+                Ok(_) => Ok(RsaSigKey::Key(value.to_owned())),
+                Err(error) => Err(invalid_hint(
+                    key,
+                    format!("not an RFC 3110 RSA key: {error}"),
+                    "paste the output of 'ipsec showhostkey --left' (or --right) on one line",
+                )),
+            }
         }
         _ => Err(invalid_hint(
             key,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use ipsec_conf::{
     parse_secrets_str, parse_str, AuthBy, Auto, Config, ConfigSetup, Conn, End, Host, Id, NextHop,
-    RsaSigKey, Severity, Subnet,
+    Severity, Subnet,
 };
 
 /// The shared folder: `SHARED_DIR`, or `../shared` next to the workspace root.
@@ -124,21 +124,34 @@ fn rsa_config_model() {
     assert!(right_key.ends_with("DJ0EbVMVV+Xvwlm9++9zbY3mlc+cSXMPAJZ"));
 
     let parsed = parse_str(&text, "howto-rsa.conf");
-    assert!(!parsed.has_errors(), "{:#?}", parsed.diagnostics);
-    assert!(parsed.diagnostics.is_empty(), "{:#?}", parsed.diagnostics);
+    // The page's keys lost characters (210 and 211 base64 digits, not a multiple of 4), so
+    // even joined they do not decode: the key check says so, and the model has no key.
+    let errors: Vec<String> = parsed
+        .diagnostics
+        .iter()
+        .map(|d| format!("{}:{}: {}", d.line, d.column, d.message()))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "9:17: invalid value for leftrsasigkey: not an RFC 3110 RSA key: invalid base64 length or padding (210 characters after `0s`)",
+            "15:18: invalid value for rightrsasigkey: not an RFC 3110 RSA key: invalid base64 length or padding (211 characters after `0s`)",
+        ]
+    );
+    assert!(!right_key.is_empty());
 
     let mut expected = Conn::new("net-to-net");
     expected.left = End {
         host: Some(addr("97.158.253.25")),
         subnets: vec![subnet("172.16.1.0/24")],
-        rsasigkey: Some(RsaSigKey::Key(left_key)),
+        rsasigkey: None,
         nexthop: Some(NextHop::DefaultRoute),
         ..End::default()
     };
     expected.right = End {
         host: Some(addr("6.25.232.1")),
         subnets: vec![subnet("10.0.0.0/24")],
-        rsasigkey: Some(RsaSigKey::Key(right_key)),
+        rsasigkey: None,
         nexthop: Some(NextHop::Addr("97.158.253.25".parse().unwrap())),
         ..End::default()
     };

@@ -6,7 +6,6 @@ use std::fs;
 use ipsec_conf::{parse_file, parse_secrets_file, parse_secrets_str, parse_str, Severity};
 
 /// A real 2048-bit key, as `ipsec showhostkey` prints it.
-#[allow(dead_code)]
 const KEY_0S: &str = "0sAwEAAbtb1MZfBpUZml+ACjJsYBDQMpl/mkpFRA/6tQmrZjd6zT28T+HXsvcp99ONFwk3KQIG1KjKSRdr2Z4u3+4NaD2Sdgrf2yEJ8T73rikDqLVgU6UhYj+3OrHhCyhDuQu5ivfc8xAf6rvaJK6FbLIPOJyAqlj4KcC7k6ra8cok5MQbYTWXOzcHV81HrYV21/j+jJJnT1HRqoB/4fWe4HK1xkRykr2UymzE+BQwrilhTGEieFIHYftphr2Pg2A5nHDSWIe59MCRQbh4neqYTtFIR0c46s6kCKMV/v9287XjFQ1WpFnskVlK0uQOVJ3EKgnBuZSo8ND9EhsrUv2k4WJupHs=";
 
 /// An RSA block whose Modulus was wrapped at 80 characters, so line 6 holds only digits.
@@ -60,6 +59,36 @@ fn include_glob_cycles_stay_small() {
 
 fn conn_with(line: &str) -> String {
     format!("conn a\n\tleft=192.0.2.1\n\tright=192.0.2.2\n\t{line}\n")
+}
+
+#[test]
+fn rsasigkey_values_are_decoded() {
+    // The column is where the value starts, after the tab and `key=`.
+    for (bad, column) in [
+        ("leftrsasigkey=0sAQNbad!!", 16),
+        ("rightrsasigkey=0x123", 17),
+    ] {
+        let parsed = parse_str(&conn_with(bad), "ipsec.conf");
+        let errors: Vec<_> = parsed.errors().collect();
+        assert_eq!(errors.len(), 1, "{bad}: {errors:#?}");
+        assert_eq!((errors[0].line, errors[0].column), (4, column), "{bad}");
+        assert!(
+            errors[0].message().contains("not an RFC 3110 RSA key"),
+            "{}",
+            errors[0].message()
+        );
+    }
+    for good in [
+        format!("leftrsasigkey={KEY_0S}"),
+        "leftrsasigkey=%cert".to_owned(),
+        "leftrsasigkey=%dnsondemand".to_owned(),
+        "leftrsasigkey=%dns".to_owned(),
+        "leftrsasigkey=%none".to_owned(),
+        "leftrsasigkey=".to_owned(),
+    ] {
+        let parsed = parse_str(&conn_with(&good), "ipsec.conf");
+        assert!(!parsed.has_errors(), "{good}: {:#?}", parsed.diagnostics);
+    }
 }
 
 #[test]
