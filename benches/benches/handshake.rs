@@ -69,7 +69,7 @@ fn endpoint(seed: u64, local: SocketAddr, remote: SocketAddr, group: DhGroupId) 
     config.pfs = false;
     config.local_subnet = ike_sm::Subnet::new("172.16.1.0".parse().unwrap(), 24);
     config.remote_subnet = ike_sm::Subnet::new("10.0.0.0".parse().unwrap(), 24);
-    if seed % 2 == 0 {
+    if seed.is_multiple_of(2) {
         std::mem::swap(&mut config.local_subnet, &mut config.remote_subnet);
     }
     endpoint.add_connection(config).unwrap();

@@ -803,7 +803,7 @@ impl InboundSa {
         let total = data.len();
         let body_len = total - head_len - icv_len;
         let align = cipher.pad_align();
-        if !cipher.is_aead() && cipher != Cipher::Null && body_len % align != 0 {
+        if !cipher.is_aead() && cipher != Cipher::Null && !body_len.is_multiple_of(align) {
             return Err(EspError::BadCiphertextLength {
                 len: body_len,
                 block_size: align,

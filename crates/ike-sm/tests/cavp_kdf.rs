@@ -39,7 +39,10 @@ fn shared_dir() -> PathBuf {
 }
 
 fn unhex(text: &str, line: usize) -> Vec<u8> {
-    assert!(text.len() % 2 == 0, "line {line}: odd number of hex digits");
+    assert!(
+        text.len().is_multiple_of(2),
+        "line {line}: odd number of hex digits"
+    );
     (0..text.len())
         .step_by(2)
         .map(|i| {

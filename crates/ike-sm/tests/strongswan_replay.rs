@@ -124,7 +124,10 @@ fn sessions_dir() -> PathBuf {
 }
 
 fn unhex(text: &str) -> Vec<u8> {
-    assert!(text.len() % 2 == 0, "odd number of hex digits in {text:?}");
+    assert!(
+        text.len().is_multiple_of(2),
+        "odd number of hex digits in {text:?}"
+    );
     (0..text.len())
         .step_by(2)
         .map(|i| {

@@ -773,7 +773,7 @@ fn tokenize(lines: &[&str], first_line: usize) -> Result<Vec<Token>, (usize, usi
 pub(crate) fn decode_ttodata(text: &str) -> Result<Vec<u8>, String> {
     if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         let digits: Vec<u8> = hex.bytes().filter(|&b| b != b'_').collect();
-        if digits.is_empty() || digits.len() % 2 != 0 {
+        if digits.is_empty() || !digits.len().is_multiple_of(2) {
             return Err("0x value needs an even, non-zero number of hex digits".to_owned());
         }
         return digits

@@ -83,7 +83,7 @@ pub(crate) fn format_duration(duration: Duration) -> String {
         return "0s".to_owned();
     }
     for (unit, scale) in [("d", 86400), ("h", 3600), ("m", 60)] {
-        if secs % scale == 0 {
+        if secs.is_multiple_of(scale) {
             return format!("{}{unit}", secs / scale);
         }
     }

@@ -21,7 +21,7 @@ pub const MAX_GENERATED_BITS: usize = 8192;
 /// as `ipsec rsasigkey` requires. A 2048-bit key takes about a second with an optimised `rsa`
 /// build, longer and with a wide spread for larger keys.
 pub fn generate(bits: usize, rng: &mut impl CryptoRngCore) -> Result<PrivateKey, KeyError> {
-    if !(MIN_GENERATED_BITS..=MAX_GENERATED_BITS).contains(&bits) || bits % 16 != 0 {
+    if !(MIN_GENERATED_BITS..=MAX_GENERATED_BITS).contains(&bits) || !bits.is_multiple_of(16) {
         return Err(KeyError::ModulusSize {
             bits,
             min: MIN_GENERATED_BITS,

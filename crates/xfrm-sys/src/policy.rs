@@ -120,7 +120,7 @@ pub(crate) fn parse_templates(payload: &[u8], base: usize) -> Result<Vec<Templat
             max: MAX_TEMPLATES,
         });
     }
-    if payload.len() % Template::SIZE != 0 {
+    if !payload.len().is_multiple_of(Template::SIZE) {
         return Err(ParseError::InvalidLength {
             what: "XFRMA_TMPL",
             offset: base,

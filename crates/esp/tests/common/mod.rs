@@ -31,7 +31,7 @@ pub fn shared_dir() -> PathBuf {
 
 pub fn hex(text: &str) -> Vec<u8> {
     let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    assert!(text.len() % 2 == 0, "odd hex length in {text:?}");
+    assert!(text.len().is_multiple_of(2), "odd hex length in {text:?}");
     (0..text.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex digit"))

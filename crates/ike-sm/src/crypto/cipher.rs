@@ -191,7 +191,7 @@ impl Phase1Cipher {
                 actual: iv.len(),
             });
         }
-        if data.len() % self.block_size() != 0 {
+        if !data.len().is_multiple_of(self.block_size()) {
             return Err(self.not_aligned(data.len()));
         }
         Ok(())
