@@ -1,4 +1,4 @@
-//! What the engine reports to the application: Openswan status lines and SA lifecycle events.
+//! Events the engine reports to the application: Openswan status lines and SA lifecycle events.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -43,7 +43,7 @@ pub enum Event {
         /// SPI of the outbound SA (the peer's).
         outbound_spi: u32,
     },
-    /// The peer did not answer dead peer detection within `dpdtimeout`.
+    /// The peer sent no R-U-THERE-ACK within `dpdtimeout`.
     DpdDead {
         /// Connection name.
         conn: String,
@@ -58,21 +58,21 @@ pub enum Event {
         conn: String,
         /// State serial number.
         serial: u32,
-        /// Why it failed.
+        /// The reason for the failure.
         reason: FailureReason,
     },
 }
 
-/// Why a negotiation failed.
+/// The reason a negotiation failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FailureReason {
-    /// No answer after the last retransmission, in the given state.
+    /// No reply after the last retransmission, in the given state.
     RetransmissionsExhausted {
         /// Openswan's state name, e.g. `STATE_MAIN_I3`.
         state: &'static str,
     },
-    /// The peer answered with a Notify of this type (e.g. `NO_PROPOSAL_CHOSEN`).
+    /// The peer replied with a Notify of this type (e.g. `NO_PROPOSAL_CHOSEN`).
     PeerNotify(u16),
     /// The peer's HASH or signature did not verify.
     AuthenticationFailed,
