@@ -13,8 +13,8 @@ use crate::config::{Auth, ConnectionConfig};
 use crate::crypto::{kdf, DhGroup, DhPrivate, Hash, Phase1Cipher, Prf, Secret};
 use crate::endpoint::Endpoint;
 use crate::engine::{
-    describe_id, natd_text, phase1_id, phase1_id_matches, plain_message, replace_deadline,
-    Phase1Keys, Retransmit, RngRef, Sent, NATT_PORT,
+    describe_id, phase1_id, phase1_id_matches, plain_message, replace_deadline, Phase1Keys,
+    Retransmit, RngRef, Sent, NATT_PORT,
 };
 use crate::event::Event;
 use crate::names::{self, StateName};
@@ -1276,11 +1276,6 @@ fn initial_contact(sa: &IsakmpSa) -> Notification {
         spi,
         data: Vec::new(),
     }
-}
-
-/// Returns the NAT part of an established IPsec line for an ISAKMP SA.
-pub(crate) fn nat_details(sa: &IsakmpSa) -> String {
-    natd_text(sa.encapsulated().then_some(sa.remote))
 }
 
 /// Reason the peer's HASH_I/HASH_R or SIG_I/SIG_R was rejected.
