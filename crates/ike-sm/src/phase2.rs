@@ -605,12 +605,29 @@ impl Endpoint {
             expire_at: None,
             replaces: None,
         };
-        let details = self.child_details(&sa);
+        if let Some((idci, idcr)) = &sa.ids {
+            let text = format!(
+                "the peer proposed: {} -> {}",
+                describe_client(&expected_local, idcr),
+                describe_client(&expected_remote, idci)
+            );
+            self.status_line(0, &config.name, isakmp, text);
+        }
+        self.status_line(
+            0,
+            &config.name,
+            serial,
+            format!(
+                "responding to Quick Mode proposal {{msgid:{:08x}}}",
+                header.message_id
+            ),
+        );
+        self.transition_line(&config.name, serial, StateName::QuickR0, StateName::QuickR1);
         self.state_line(
             &config.name,
             serial,
             StateName::QuickR1,
-            &format!("{} {details}", StateName::QuickR1.story()),
+            StateName::QuickR1.story(),
         );
         self.send(local, remote, &reply);
         sa.expire_at = Some(now + lifetime);
@@ -832,6 +849,7 @@ impl Endpoint {
         sa.retransmit = None;
         sa.last_out = None;
         sa.state = StateName::QuickR2;
+        self.transition_line(&sa.conn, sa.serial, StateName::QuickR1, StateName::QuickR2);
         let details = self.child_details(sa);
         self.status_line(
             4,
@@ -1049,6 +1067,26 @@ impl Endpoint {
     }
 }
 
+impl Endpoint {
+    /// Queues Openswan's log line of a state change, `transition from state STATE_QUICK_R0 to
+    /// state STATE_QUICK_R1`. Only the responder emits it, because an initiator's whack output
+    /// (`ipsec auto --up`) shows only the new-state lines.
+    pub(crate) fn transition_line(
+        &mut self,
+        conn: &str,
+        serial: u32,
+        from: StateName,
+        to: StateName,
+    ) {
+        let text = format!(
+            "transition from state {} to state {}",
+            from.name(),
+            to.name()
+        );
+        self.status_line(0, conn, serial, text);
+    }
+}
+
 #[cfg(test)]
 impl Endpoint {
     /// Sends a QI1 made of HASH(1) and `payloads` under ISAKMP SA `isakmp`, for tests of
@@ -1068,6 +1106,12 @@ impl Endpoint {
         let (local, remote) = (parent.local, parent.remote);
         self.send(local, remote, &bytes);
     }
+}
+
+/// Formats a client as Openswan's `the peer proposed:` line does: `10.0.0.0/24:0/0`, the
+/// subnet with the protocol and port of its ID payload.
+fn describe_client(subnet: &Subnet, id: &Identification) -> String {
+    format!("{subnet}:{}/{}", id.protocol_id, id.port)
 }
 
 /// Builds the header of a Quick Mode message under ISAKMP SA `parent`.
