@@ -90,6 +90,9 @@ pub struct ConnectionConfig {
     /// Whether the initiator starts Quick Mode right after Main Mode (`auto=start` and
     /// `ipsec auto --up` both do).
     pub initiate_quick_mode: bool,
+    /// IPsec mode of the SAs (`type=tunnel`, Openswan's default, or `type=transport`). The
+    /// responder rejects a proposal in the other mode with NO_PROPOSAL_CHOSEN.
+    pub mode: IpsecMode,
 }
 
 impl ConnectionConfig {
@@ -119,6 +122,7 @@ impl ConnectionConfig {
             nat_traversal: true,
             force_encaps: false,
             initiate_quick_mode: true,
+            mode: IpsecMode::Tunnel,
         }
     }
 
@@ -140,6 +144,27 @@ impl ConnectionConfig {
         } else {
             self.esp_proposals.clone()
         }
+    }
+}
+
+/// IPsec mode of a connection's ESP SAs (`type=`, RFC 4301 4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum IpsecMode {
+    /// Tunnel mode: ESP carries whole IP packets between the protected subnets.
+    #[default]
+    Tunnel,
+    /// Transport mode: ESP protects the payload of packets between the two hosts. Behind a
+    /// NAT it is UDP-encapsulated and the peers exchange their original addresses in NAT-OA
+    /// payloads (RFC 3947 5.2).
+    Transport,
+}
+
+impl fmt::Display for IpsecMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IpsecMode::Tunnel => "tunnel",
+            IpsecMode::Transport => "transport",
+        })
     }
 }
 

@@ -641,12 +641,4 @@ pub(crate) fn replace_deadline(
     now + Duration::from_secs_f64(at)
 }
 
-/// Formats the NAT part of Openswan's IPsec established line.
-pub(crate) fn natd_text(encapsulation: Option<SocketAddr>) -> String {
-    match encapsulation {
-        Some(remote) => format!("NATOA=none NATD={remote}"),
-        None => "NATOA=none NATD=none".to_owned(),
-    }
-}
-
 pub(crate) use names::notify as notify_name;

@@ -1,12 +1,12 @@
 //! Events the engine reports to the application: Openswan status lines and SA lifecycle events.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use crate::config::{DpdAction, EspCipher, EspIntegrity, Subnet};
+use crate::config::{DpdAction, EspCipher, EspIntegrity, IpsecMode, Subnet};
 
 /// An event for the application, taken with [`Endpoint::poll_event`](crate::Endpoint::poll_event).
 #[derive(Debug, Clone)]
@@ -127,6 +127,22 @@ pub struct ChildSa {
     /// Whether this pair replaces an older pair of the same connection (a rekey). The old pair
     /// stays usable until an [`Event::IpsecSaDeleted`] names it.
     pub replaces: Option<u32>,
+    /// The negotiated mode: tunnel, or transport (plain or UDP-encapsulated).
+    pub mode: IpsecMode,
+    /// The original addresses the peer sent in NAT-OA payloads. `None` unless the pair is in
+    /// UDP-encapsulated transport mode and the peer sent them.
+    pub nat_oa: Option<OriginalAddresses>,
+}
+
+/// The addresses a peer had before NAT, from its NAT-OA payloads (RFC 3947 5.2). A transport
+/// mode datapath uses them to fix up TCP and UDP checksums after decryption (RFC 3948 3.1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OriginalAddresses {
+    /// The peer's own address before NAT: NAT-OAi when the peer initiated, NAT-OAr when it
+    /// responded, or the single NAT-OA of the drafts.
+    pub peer: IpAddr,
+    /// Our address as the peer sent to it. Only RFC 3947 peers send it.
+    pub local: Option<IpAddr>,
 }
 
 /// One direction of an ESP SA: SPI, algorithms, keys and tunnel endpoints.

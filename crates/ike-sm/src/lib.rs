@@ -61,8 +61,9 @@ pub use rand_core;
 
 pub use config::{
     Auth, ConnectionConfig, DhGroupId, DpdAction, DpdConfig, EndpointConfig, EspCipher,
-    EspIntegrity, EspProposal, Identity, IkeCipher, IkeHash, IkeProposal, Subnet,
+    EspIntegrity, EspProposal, Identity, IkeCipher, IkeHash, IkeProposal, IpsecMode, Subnet,
 };
 pub use endpoint::{Endpoint, EndpointError, EngineRng, Transmit};
-pub use event::{ChildSa, EspSaParams, Event, FailureReason, StatusLine};
+pub use event::{ChildSa, EspSaParams, Event, FailureReason, OriginalAddresses, StatusLine};
+pub use natt::NatOaError;
 pub use status::{ConnectionStatus, EndpointStatus, StateKind, StateStatus};

@@ -13,8 +13,8 @@ use crate::config::{Auth, ConnectionConfig};
 use crate::crypto::{kdf, DhGroup, DhPrivate, Hash, Phase1Cipher, Prf, Secret};
 use crate::endpoint::Endpoint;
 use crate::engine::{
-    describe_id, natd_text, phase1_id, phase1_id_matches, plain_message, replace_deadline,
-    Phase1Keys, Retransmit, RngRef, Sent, NATT_PORT,
+    describe_id, phase1_id, phase1_id_matches, plain_message, replace_deadline, Phase1Keys,
+    Retransmit, RngRef, Sent, NATT_PORT,
 };
 use crate::event::Event;
 use crate::names::{self, StateName};
@@ -400,6 +400,8 @@ impl Endpoint {
         let reply = plain_message(sa.header(PayloadType::SECURITY_ASSOCIATION), payloads);
         sa.state = StateName::MainR1;
         sa.discard_at = Some(now + self.half_open_timeout());
+        self.status_line(0, &config.name, serial, "responding to Main Mode");
+        self.transition_line(&config.name, serial, StateName::MainR0, StateName::MainR1);
         self.state_line(
             &config.name,
             serial,
@@ -619,6 +621,8 @@ impl Endpoint {
         let reply = plain_message(sa.header(PayloadType::KEY_EXCHANGE), payloads);
         sa.state = StateName::MainR2;
         sa.discard_at = Some(now + self.half_open_timeout());
+        let conn = sa.conn.clone();
+        self.transition_line(&conn, sa.serial, StateName::MainR1, StateName::MainR2);
         self.state_line(
             &sa.conn.clone(),
             sa.serial,
@@ -767,6 +771,8 @@ impl Endpoint {
             );
             return;
         }
+        let text = format!("Main mode peer ID is {}: '{}'", id.id_type, describe_id(id));
+        self.status_line(0, &sa.conn, sa.serial, text);
         sa.iv = opened.next_iv;
         sa.last_in = bytes.to_vec();
         // The initiator floats to port 4500 with MI3 when it saw a NAT (RFC 3947 4).
@@ -789,6 +795,8 @@ impl Endpoint {
         let (reply, iv) = keys.seal(sa.header(PayloadType::IDENTIFICATION), &payloads, &sa.iv);
         sa.iv = iv;
         self.transmit_reply(sa, reply);
+        let conn = sa.conn.clone();
+        self.transition_line(&conn, sa.serial, StateName::MainR2, StateName::MainR3);
         self.isakmp_established(now, sa, &config, StateName::MainR3);
         let initial_contact = opened.payloads.iter().any(
             |p| matches!(p, Payload::Notify(n) if n.notify_type == NotifyType::INITIAL_CONTACT),
@@ -1276,11 +1284,6 @@ fn initial_contact(sa: &IsakmpSa) -> Notification {
         spi,
         data: Vec::new(),
     }
-}
-
-/// Returns the NAT part of an established IPsec line for an ISAKMP SA.
-pub(crate) fn nat_details(sa: &IsakmpSa) -> String {
-    natd_text(sa.encapsulated().then_some(sa.remote))
 }
 
 /// Reason the peer's HASH_I/HASH_R or SIG_I/SIG_R was rejected.

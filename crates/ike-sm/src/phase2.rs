@@ -10,15 +10,16 @@ use ike_wire::{
 use tracing::debug;
 use zeroize::Zeroizing;
 
-use crate::config::{ConnectionConfig, DhGroupId, EspProposal, Subnet};
+use crate::config::{ConnectionConfig, DhGroupId, EspProposal, IpsecMode, Subnet};
 use crate::crypto::{kdf, DhGroup, DhPrivate, Secret};
 use crate::endpoint::Endpoint;
 use crate::engine::{
     bytes_after_first_payload, replace_deadline, Phase1Keys, Retransmit, RngRef, Sent,
 };
-use crate::event::{ChildSa, EspSaParams, Event};
+use crate::event::{ChildSa, EspSaParams, Event, OriginalAddresses};
 use crate::names::{self, StateName};
-use crate::phase1::{constant_time_eq, nat_details, IsakmpSa};
+use crate::natt;
+use crate::phase1::{constant_time_eq, IsakmpSa};
 use crate::proposal::{self, EspChoice, EspOfferParams};
 
 /// Length of the Quick Mode nonces we send.
@@ -44,6 +45,10 @@ pub(crate) struct IpsecSa {
     pub(crate) our_spi: u32,
     pub(crate) peer_spi: Option<u32>,
     pub(crate) choice: Option<EspChoice>,
+    /// Encapsulation mode the initiator proposed, or the responder chose.
+    pub(crate) encapsulation_mode: EncapsulationMode,
+    /// The peer's original addresses from its NAT-OA payloads.
+    pub(crate) nat_oa: Option<OriginalAddresses>,
     pub(crate) local_subnet: Subnet,
     pub(crate) remote_subnet: Subnet,
     pub(crate) ids: Option<(Identification, Identification)>,
@@ -80,6 +85,41 @@ impl IpsecSa {
 
     pub(crate) fn is_established(&self) -> bool {
         matches!(self.state, StateName::QuickI2 | StateName::QuickR2)
+    }
+}
+
+/// Returns the IPsec mode of an encapsulation mode: transport for the plain and the
+/// UDP-encapsulated transport values, tunnel otherwise.
+fn ipsec_mode(mode: EncapsulationMode) -> IpsecMode {
+    match mode {
+        EncapsulationMode::TRANSPORT
+        | EncapsulationMode::UDP_TRANSPORT
+        | EncapsulationMode::UDP_TRANSPORT_DRAFT => IpsecMode::Transport,
+        _ => IpsecMode::Tunnel,
+    }
+}
+
+/// Reports whether `mode` is UDP-encapsulated transport, the one mode with NAT-OA payloads.
+fn is_udp_transport(mode: EncapsulationMode) -> bool {
+    matches!(
+        mode,
+        EncapsulationMode::UDP_TRANSPORT | EncapsulationMode::UDP_TRANSPORT_DRAFT
+    )
+}
+
+/// Returns the encapsulation mode that a connection in `mode` proposes and accepts: plain
+/// tunnel or transport, or their UDP-encapsulated variant of NAT-T method `natt` once the
+/// ISAKMP SA floated.
+fn configured_encapsulation(
+    mode: IpsecMode,
+    natt: Option<natt::NattMethod>,
+    encapsulated: bool,
+) -> EncapsulationMode {
+    match (mode, natt.filter(|_| encapsulated)) {
+        (IpsecMode::Tunnel, Some(method)) => method.udp_tunnel_mode(),
+        (IpsecMode::Transport, Some(method)) => method.udp_transport_mode(),
+        (IpsecMode::Tunnel, None) => EncapsulationMode::TUNNEL,
+        (IpsecMode::Transport, None) => EncapsulationMode::TRANSPORT,
     }
 }
 
@@ -190,10 +230,7 @@ impl Endpoint {
         let pfs_group = config
             .pfs
             .then(|| config.pfs_group.unwrap_or(phase1_choice.proposal.group));
-        let mode = match (encapsulated, natt) {
-            (true, Some(method)) => method.udp_tunnel_mode(),
-            _ => EncapsulationMode::TUNNEL,
-        };
+        let mode = configured_encapsulation(config.mode, natt, encapsulated);
         let params = EspOfferParams {
             spi: our_spi,
             lifetime: config.sa_lifetime,
@@ -226,6 +263,11 @@ impl Endpoint {
         } else {
             None
         };
+        // RFC 3947 5.2: the initiator sends NAT-OAi (its own address) and NAT-OAr (the address
+        // it sends to) when it proposes UDP-encapsulated transport.
+        if let (true, Some(method)) = (is_udp_transport(mode), natt) {
+            payloads.extend(method.nat_oa_payloads(local.ip(), remote.ip(), true));
+        }
 
         let hash = quick_hash(&keys, message_id, None, &payloads);
         payloads.insert(0, Payload::Hash(ike_wire::Hash::new(hash)));
@@ -250,6 +292,8 @@ impl Endpoint {
             our_spi,
             peer_spi: None,
             choice: None,
+            encapsulation_mode: mode,
+            nat_oa: None,
             local_subnet,
             remote_subnet,
             ids,
@@ -364,6 +408,7 @@ impl Endpoint {
             return;
         };
         let encapsulated = parent.encapsulated();
+        let natt = parent.natt;
         let (local, remote) = (parent.local, parent.remote);
         let iv = keys.phase2_iv(&parent.iv, header.message_id);
         let Ok(opened) = keys.open(bytes, &iv) else {
@@ -401,6 +446,14 @@ impl Endpoint {
         let (Some(offer), Some(ni)) = (offer, nonce) else {
             return;
         };
+        let nat_oa = match natt::read_nat_oa(&opened.payloads[1..]) {
+            Ok(addresses) => addresses,
+            Err(error) => {
+                self.status_line(3, &config.name, isakmp, format!("{error}"));
+                self.send_encrypted_notify(now, isakmp, NotifyType::PAYLOAD_MALFORMED);
+                return;
+            }
+        };
 
         // The initiator's client ID is our remote subnet, its responder ID our local one.
         let expected_remote = config
@@ -432,20 +485,13 @@ impl Endpoint {
 
         let configured = config.esp_proposals.clone();
         let our_spi = self.random_u32_nonzero();
+        // The mode must be the configured one. Once floated, either number of its
+        // UDP-encapsulated variant (RFC 3947 or draft) is accepted.
         let acceptable = |choice: &EspChoice| {
             let algorithm_ok = configured.is_empty() || configured.contains(&choice.proposal);
-            let mode_ok = if encapsulated {
-                choice.mode.is_udp_encapsulated()
-            } else {
-                choice.mode == EncapsulationMode::TUNNEL
-            };
-            let tunnel = !matches!(
-                choice.mode,
-                EncapsulationMode::TRANSPORT
-                    | EncapsulationMode::UDP_TRANSPORT
-                    | EncapsulationMode::UDP_TRANSPORT_DRAFT
-            );
-            algorithm_ok && mode_ok && tunnel && choice.pfs_group.is_some() == ke.is_some()
+            let mode_ok = ipsec_mode(choice.mode) == config.mode
+                && choice.mode.is_udp_encapsulated() == encapsulated;
+            algorithm_ok && mode_ok && choice.pfs_group.is_some() == ke.is_some()
         };
         let Some((choice, reply_sa)) = proposal::choose_esp(offer, our_spi, &acceptable) else {
             self.status_line(
@@ -501,6 +547,20 @@ impl Endpoint {
             }
             _ => None,
         };
+        // RFC 3947 5.2: the responder sends NAT-OA only when it chose UDP-encapsulated
+        // transport. NAT-OAi is the initiator's address as QI1 arrived, NAT-OAr our own.
+        let udp_transport = is_udp_transport(choice.mode);
+        if let (true, Some(method)) = (udp_transport, natt) {
+            payloads.extend(method.nat_oa_payloads(remote.ip(), local.ip(), false));
+        }
+        // The initiator's own address comes first (NAT-OAi), then ours as it saw it.
+        let peer_nat_oa = match nat_oa.as_slice() {
+            [peer, rest @ ..] if udp_transport => Some(OriginalAddresses {
+                peer: *peer,
+                local: rest.first().copied(),
+            }),
+            _ => None,
+        };
         let hash = quick_hash(&keys, header.message_id, Some(&ni), &payloads);
         payloads.insert(0, Payload::Hash(ike_wire::Hash::new(hash)));
         let (reply, iv) = keys.seal(
@@ -528,6 +588,8 @@ impl Endpoint {
             our_spi,
             peer_spi: Some(choice.spi),
             choice: Some(choice),
+            encapsulation_mode: choice.mode,
+            nat_oa: peer_nat_oa,
             local_subnet: expected_local,
             remote_subnet: expected_remote,
             ids: id_pair,
@@ -543,12 +605,29 @@ impl Endpoint {
             expire_at: None,
             replaces: None,
         };
-        let details = self.child_details(&sa);
+        if let Some((idci, idcr)) = &sa.ids {
+            let text = format!(
+                "the peer proposed: {} -> {}",
+                describe_client(&expected_local, idcr),
+                describe_client(&expected_remote, idci)
+            );
+            self.status_line(0, &config.name, isakmp, text);
+        }
+        self.status_line(
+            0,
+            &config.name,
+            serial,
+            format!(
+                "responding to Quick Mode proposal {{msgid:{:08x}}}",
+                header.message_id
+            ),
+        );
+        self.transition_line(&config.name, serial, StateName::QuickR0, StateName::QuickR1);
         self.state_line(
             &config.name,
             serial,
             StateName::QuickR1,
-            &format!("{} {details}", StateName::QuickR1.story()),
+            StateName::QuickR1.story(),
         );
         self.send(local, remote, &reply);
         sa.expire_at = Some(now + lifetime);
@@ -612,7 +691,7 @@ impl Endpoint {
             .first()
             .filter(|p| reply.proposals.len() == 1 && p.transforms.len() == 1)
             .and_then(|p| proposal::read_esp_transform(&p.spi, &p.transforms[0]))
-            .filter(|c| offered.contains(&c.proposal));
+            .filter(|c| offered.contains(&c.proposal) && c.mode == sa.encapsulation_mode);
         let Some(choice) = choice else {
             self.status_line(
                 3,
@@ -621,6 +700,27 @@ impl Endpoint {
                 "responder chose an ESP transform we did not offer",
             );
             return;
+        };
+        let nat_oa = match natt::read_nat_oa(&opened.payloads[1..]) {
+            Ok(addresses) => addresses,
+            Err(error) => {
+                self.status_line(3, &sa.conn, sa.serial, format!("{error}"));
+                return;
+            }
+        };
+        // RFC 3947 sends NAT-OAi then NAT-OAr, the responder's own address. The drafts send
+        // only the sender's own address.
+        sa.nat_oa = match nat_oa.as_slice() {
+            _ if !is_udp_transport(choice.mode) => None,
+            [initiator, responder] => Some(OriginalAddresses {
+                peer: *responder,
+                local: Some(*initiator),
+            }),
+            [responder] => Some(OriginalAddresses {
+                peer: *responder,
+                local: None,
+            }),
+            _ => None,
         };
         if let Some(ours) = &sa.ids {
             if ids.len() != 2 || ids[0] != ours.0 || ids[1] != ours.1 {
@@ -749,6 +849,7 @@ impl Endpoint {
         sa.retransmit = None;
         sa.last_out = None;
         sa.state = StateName::QuickR2;
+        self.transition_line(&sa.conn, sa.serial, StateName::QuickR1, StateName::QuickR2);
         let details = self.child_details(sa);
         self.status_line(
             4,
@@ -763,12 +864,18 @@ impl Endpoint {
         self.ipsec_established(sa, &config, &keys);
     }
 
-    /// Returns `tunnel mode {ESP=>0x... <0x... xfrm=... NATOA=... NATD=... DPD=...}`.
+    /// Returns `tunnel mode {ESP=>0x... <0x... xfrm=... NATOA=... NATD=... DPD=...}`, or
+    /// `transport mode {...}`. NATOA is the peer's original address from its NAT-OA payload and
+    /// NATD the peer's address and port once NAT-T floated.
     fn child_details(&self, sa: &IpsecSa) -> String {
         let parent = self.engine.isakmp.get(&sa.isakmp);
-        let nat = parent
-            .map(nat_details)
-            .unwrap_or_else(|| "NATOA=none NATD=none".to_owned());
+        let nat_oa = sa
+            .nat_oa
+            .map_or_else(|| "none".to_owned(), |oa| oa.peer.to_string());
+        let natd = match parent {
+            Some(p) if p.encapsulated() => p.remote.to_string(),
+            _ => "none".to_owned(),
+        };
         let dpd = match (parent, self.engine.connection(&sa.conn)) {
             (Some(p), Some(c)) if p.peer_dpd && c.config.dpd.is_some() => "enabled",
             _ => "none",
@@ -778,7 +885,8 @@ impl Endpoint {
             .map(|c| names::esp_xfrm(c.proposal.cipher, c.proposal.integrity))
             .unwrap_or_default();
         format!(
-            "tunnel mode {{ESP=>0x{:08x} <0x{:08x} xfrm={xfrm} {nat} DPD={dpd}}}",
+            "{} mode {{ESP=>0x{:08x} <0x{:08x} xfrm={xfrm} NATOA={nat_oa} NATD={natd} DPD={dpd}}}",
+            ipsec_mode(sa.encapsulation_mode),
             sa.peer_spi.unwrap_or(0),
             sa.our_spi
         )
@@ -838,6 +946,8 @@ impl Endpoint {
             encapsulation,
             lifetime: sa.lifetime,
             replaces: sa.replaces,
+            mode: ipsec_mode(choice.mode),
+            nat_oa: sa.nat_oa,
         };
         self.events.push_back(Event::IpsecSaEstablished(child));
         let xfrm = names::esp_xfrm(choice.proposal.cipher, choice.proposal.integrity);
@@ -955,6 +1065,53 @@ impl Endpoint {
             }
         }
     }
+}
+
+impl Endpoint {
+    /// Queues Openswan's log line of a state change, `transition from state STATE_QUICK_R0 to
+    /// state STATE_QUICK_R1`. Only the responder emits it, because an initiator's whack output
+    /// (`ipsec auto --up`) shows only the new-state lines.
+    pub(crate) fn transition_line(
+        &mut self,
+        conn: &str,
+        serial: u32,
+        from: StateName,
+        to: StateName,
+    ) {
+        let text = format!(
+            "transition from state {} to state {}",
+            from.name(),
+            to.name()
+        );
+        self.status_line(0, conn, serial, text);
+    }
+}
+
+#[cfg(test)]
+impl Endpoint {
+    /// Sends a QI1 made of HASH(1) and `payloads` under ISAKMP SA `isakmp`, for tests of
+    /// messages a correct initiator would not send.
+    pub(crate) fn send_quick_mode_for_test(
+        &mut self,
+        isakmp: u32,
+        message_id: u32,
+        mut payloads: Vec<Payload>,
+    ) {
+        let parent = &self.engine.isakmp[&isakmp];
+        let keys = parent.keys.clone().expect("an established ISAKMP SA");
+        let iv = keys.phase2_iv(&parent.iv, message_id);
+        let hash = quick_hash(&keys, message_id, None, &payloads);
+        payloads.insert(0, Payload::Hash(ike_wire::Hash::new(hash)));
+        let (bytes, _) = keys.seal(quick_header(Some(parent), message_id), &payloads, &iv);
+        let (local, remote) = (parent.local, parent.remote);
+        self.send(local, remote, &bytes);
+    }
+}
+
+/// Formats a client as Openswan's `the peer proposed:` line does: `10.0.0.0/24:0/0`, the
+/// subnet with the protocol and port of its ID payload.
+fn describe_client(subnet: &Subnet, id: &Identification) -> String {
+    format!("{subnet}:{}/{}", id.protocol_id, id.port)
 }
 
 /// Builds the header of a Quick Mode message under ISAKMP SA `parent`.

@@ -46,6 +46,26 @@ fn established_pair(mut pair: Pair) -> Pair {
     pair
 }
 
+/// Pins both sides' status lines. The initiator's are the whack output of `ipsec auto --up
+/// net-to-net` in the Openswan HOWTO ("Quick HOWTO: Ch35: Configuring Linux VPNs",
+/// <http://www.linuxhomenetworking.com/wiki/index.php?title=Quick_HOWTO_:_Ch35_:_Configuring_Linux_VPNs>),
+/// whose `ipsec auto --status` also shows the responder's `STATE_MAIN_R3 (sent MR3, ISAKMP SA
+/// established)` and `STATE_QUICK_R2 (IPsec SA established)`.
+///
+/// The responder's sequence follows the auth.log of Openswan 2.6.38 ("Linux Openswan
+/// U2.6.38/K3.13.0-33-generic (netkey)" on Ubuntu 14.04) that a user posted in the forum
+/// threads "L2TP IPSec strange behaviour" (2014-08-14) and "Openswan cannot install eroute"
+/// (2014-08-15): `responding to Main Mode`, a `transition from state X to state Y` line before
+/// each new state, `Main mode peer ID is ID_IPV4_ADDR: '...'` before STATE_MAIN_R3, `the peer
+/// proposed: <ours> -> <theirs>` on the ISAKMP SA, `responding to Quick Mode proposal
+/// {msgid:01000000}`, a STATE_QUICK_R1 line without SA details (Libreswan 3.x and later append
+/// them), and `STATE_QUICK_R2: IPsec SA established transport mode {ESP=>0x... <0x...
+/// xfrm=AES_128-HMAC_SHA1 NATOA=... NATD=... DPD=none}`.
+///
+/// NOTE: the forum threads were read from a public archive that gave no URL for them. The
+/// `us:`/`them:` lines Openswan logs after `responding to Quick Mode proposal` are not emitted,
+/// because their layout for a subnet-to-subnet connection (nexthop, `[+S=C]` flags) was not
+/// observed.
 #[test]
 fn psk_aes128_sha1_modp2048_lines() {
     let mut left = psk_config(true, false, false);
@@ -85,13 +105,25 @@ fn psk_aes128_sha1_modp2048_lines() {
         "tunnel mode {{ESP=>0x{:08x} <0x{:08x} xfrm=AES_128-HMAC_SHA1 NATOA=none NATD=none DPD=none}}",
         child.inbound.spi, child.outbound.spi
     );
+    // The message ID of QI1, the left side's fourth datagram, in the ISAKMP header.
+    let qi1 = &pair.left.sent[3].payload;
+    let msgid = u32::from_be_bytes(qi1[20..24].try_into().unwrap());
     assert_eq!(
         pair.right.status_lines(),
         vec![
+            format!("000 \"{CONN}\" #1: responding to Main Mode"),
+            format!("000 \"{CONN}\" #1: transition from state STATE_MAIN_R0 to state STATE_MAIN_R1"),
             format!("105 \"{CONN}\" #1: STATE_MAIN_R1: sent MR1, expecting MI2"),
+            format!("000 \"{CONN}\" #1: transition from state STATE_MAIN_R1 to state STATE_MAIN_R2"),
             format!("107 \"{CONN}\" #1: STATE_MAIN_R2: sent MR2, expecting MI3"),
+            format!("000 \"{CONN}\" #1: Main mode peer ID is ID_FQDN: '@left.example'"),
+            format!("000 \"{CONN}\" #1: transition from state STATE_MAIN_R2 to state STATE_MAIN_R3"),
             format!("004 \"{CONN}\" #1: STATE_MAIN_R3: sent MR3, ISAKMP SA established {{auth=OAKLEY_PRESHARED_KEY cipher=aes_128 prf=oakley_sha group=modp2048}}"),
-            format!("113 \"{CONN}\" #2: STATE_QUICK_R1: sent QR1, inbound IPsec SA installed, expecting QI2 {right_details}"),
+            format!("000 \"{CONN}\" #1: the peer proposed: 10.0.0.0/24:0/0 -> 172.16.1.0/24:0/0"),
+            format!("000 \"{CONN}\" #2: responding to Quick Mode proposal {{msgid:{msgid:08x}}}"),
+            format!("000 \"{CONN}\" #2: transition from state STATE_QUICK_R0 to state STATE_QUICK_R1"),
+            format!("113 \"{CONN}\" #2: STATE_QUICK_R1: sent QR1, inbound IPsec SA installed, expecting QI2"),
+            format!("000 \"{CONN}\" #2: transition from state STATE_QUICK_R1 to state STATE_QUICK_R2"),
             format!("004 \"{CONN}\" #2: STATE_QUICK_R2: IPsec SA established {right_details}"),
         ]
     );

@@ -90,7 +90,12 @@ fn strongswan_default_offer_answered() {
     let (lines, reply) = answer("rsa");
     assert_eq!(
         lines,
-        vec!["105 \"net-to-net\" #1: STATE_MAIN_R1: sent MR1, expecting MI2".to_owned()]
+        vec![
+            "000 \"net-to-net\" #1: responding to Main Mode".to_owned(),
+            "000 \"net-to-net\" #1: transition from state STATE_MAIN_R0 to state STATE_MAIN_R1"
+                .to_owned(),
+            "105 \"net-to-net\" #1: STATE_MAIN_R1: sent MR1, expecting MI2".to_owned(),
+        ]
     );
     let attributes = chosen_attributes(&reply);
     assert!(attributes.contains(&(1, 7)), "AES-CBC: {attributes:?}");

@@ -1,6 +1,7 @@
 //! tshark as an independent decoder of what the engine sends. Every message of a handshake
 //! decodes with no malformed or error-level expert item. With the exported
-//! `ikev1_decryption_table`, tshark decrypts the Main Mode and Quick Mode messages.
+//! `ikev1_decryption_table`, tshark decrypts the Main Mode and Quick Mode messages, and in
+//! transport mode behind a NAT it finds our NAT-OA payloads (RFC 3947 5.2).
 //!
 //! Needs tshark, so it is ignored by default and run by `ci/steps/36-ikesm-tshark.sh`.
 
@@ -13,9 +14,13 @@ use std::time::Duration;
 
 use ike_sm::{
     ConnectionConfig, DhGroupId, EspCipher, EspIntegrity, EspProposal, IkeCipher, IkeHash,
-    IkeProposal, Transmit,
+    IkeProposal, IpsecMode, Transmit,
 };
-use util::{psk_config, rsa_config, Pair};
+use util::{psk_config, rsa_config, Pair, RIGHT_PUBLIC};
+
+/// Payload types tshark lists for a tunnel-mode QI1 or QR1 after HASH, SA, proposal and
+/// transform: Nonce, KE (PFS) and the two client IDs.
+const TUNNEL_QUICK_MODE_TAIL: &str = "|10|4|5|5";
 
 /// Writes `packets` (time offset, datagram) as an Ethernet/IPv4/UDP pcap file.
 fn write_pcap(path: &Path, packets: &[(Duration, SocketAddr, SocketAddr, Vec<u8>)]) {
@@ -80,6 +85,27 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Runs a handshake, writes its datagrams to a pcap and checks tshark's view of them.
 fn check_case(name: &str, left: ConnectionConfig, right: ConnectionConfig, seed: u64) {
+    check_case_with(
+        name,
+        left,
+        right,
+        seed,
+        TUNNEL_QUICK_MODE_TAIL,
+        |_, _, _| {},
+    );
+}
+
+/// Runs a handshake like [`check_case`]. QI1 and QR1 must end with the payload types
+/// `quick_mode_tail`, and `extra` checks more of the decrypted pcap: (pair, pcap path,
+/// decryption table option).
+fn check_case_with(
+    name: &str,
+    left: ConnectionConfig,
+    right: ConnectionConfig,
+    seed: u64,
+    quick_mode_tail: &str,
+    extra: impl Fn(&Pair, &str, &str),
+) {
     let mut pair = Pair::new(left, right, seed);
     pair.initiate();
     pair.drive(Duration::from_secs(5));
@@ -152,13 +178,17 @@ fn check_case(name: &str, left: ConnectionConfig, right: ConnectionConfig, seed:
         3,
         "{name}: QI1, QR1 and QI2 decrypt\n{fields}"
     );
-    // HASH, SA (with its proposal and transform), Nonce, KE (PFS) and the two client IDs.
+    // HASH, SA (with its proposal and transforms), then the payloads of `quick_mode_tail`.
     let qi1 = quick_mode[0];
     assert!(
-        qi1.starts_with("32;8|1|2|3|") && qi1.ends_with("|3|10|4|5|5"),
+        qi1.starts_with("32;8|1|2|3|") && qi1.ends_with(&format!("|3{quick_mode_tail}")),
         "{name}: QI1 {qi1}"
     );
-    assert_eq!(*quick_mode[1], "32;8|1|2|3|10|4|5|5", "{name}: QR1");
+    assert_eq!(
+        *quick_mode[1],
+        format!("32;8|1|2|3{quick_mode_tail}"),
+        "{name}: QR1"
+    );
     assert_eq!(*quick_mode[2], "32;8", "{name}: QI2 is HASH(3) alone");
 
     let flagged = tshark(&[
@@ -174,6 +204,7 @@ fn check_case(name: &str, left: ConnectionConfig, right: ConnectionConfig, seed:
         "",
         "{name}: malformed items after decryption"
     );
+    extra(&pair, pcap, &uat);
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -231,5 +262,64 @@ fn tshark_decodes_and_decrypts() {
         rsa_config(true, false, false),
         rsa_config(false, false, false),
         72,
+    );
+    check_transport_nat();
+}
+
+/// Host-to-host transport mode with the left side behind a NAT: QI1 and QR1 propose and
+/// choose UDP-Encapsulated-Transport (4) and carry NAT-OAi and NAT-OAr, which tshark decodes
+/// as the addresses RFC 3947 5.2 names.
+fn check_transport_nat() {
+    let transport = |left: bool| {
+        let mut config = psk_config(left, true, false);
+        config.mode = IpsecMode::Transport;
+        config.local_subnet = None;
+        config.remote_subnet = None;
+        config
+    };
+    // Nonce, KE (PFS), NAT-OAi and NAT-OAr, with no client IDs between two hosts.
+    let tail = "|10|4|21|21";
+    check_case_with(
+        "transport-nat-left",
+        transport(true),
+        transport(false),
+        73,
+        tail,
+        |pair, pcap, uat| {
+            let fields = tshark(&[
+                "-r",
+                pcap,
+                "-o",
+                uat,
+                "-d",
+                "udp.port==4500,udpencap",
+                "-Y",
+                "isakmp.exchangetype == 32 && isakmp.ike.nat_original_address_ipv4",
+                "-T",
+                "fields",
+                "-E",
+                "separator=;",
+                "-E",
+                "aggregator=,",
+                "-e",
+                "isakmp.ipsec.attr.encap_mode",
+                "-e",
+                "isakmp.ike.nat_original_address_ipv4",
+            ]);
+            let rows: Vec<&str> = fields.lines().collect();
+            let left_private = pair.left.address;
+            let left_public = pair.left.public;
+            let right = pair.right.address;
+            // QI1 lists the mode once per transform of Openswan's four-transform default
+            // offer; QR1 carries the chosen transform.
+            assert_eq!(
+                rows,
+                vec![
+                    format!("4,4,4,4;{left_private},{RIGHT_PUBLIC}"),
+                    format!("4;{left_public},{right}"),
+                ],
+                "transport-nat-left: QI1 and QR1 encapsulation mode and NAT-OA\n{fields}"
+            );
+        },
     );
 }

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use ike_sm::{
     Auth, ConnectionConfig, DhGroupId, DpdAction, DpdConfig, EspCipher, EspIntegrity, EspProposal,
-    Identity, IkeCipher, IkeHash, IkeProposal, Subnet,
+    Identity, IkeCipher, IkeHash, IkeProposal, IpsecMode, Subnet,
 };
-use ipsec_conf::{AuthBy, Auto, Config, Conn, Host, Id, Secrets};
+use ipsec_conf::{AuthBy, Auto, Config, Conn, ConnType, Host, Id, Secrets};
 
 /// IKE's well-known port (RFC 2408 appendix A).
 pub const IKE_PORT: u16 = 500;
@@ -61,6 +61,7 @@ pub fn conn_spec(
     secrets_path: &Path,
 ) -> Result<ConnSpec, String> {
     let name = &conn.name;
+    let mode = ipsec_mode(conn)?;
     let left = host_addr(conn.left.host.as_ref(), name, "left")?;
     let right = host_addr(conn.right.host.as_ref(), name, "right")?;
     let we_are_left = if is_local(left) {
@@ -116,6 +117,7 @@ pub fn conn_spec(
     );
     config_out.local_id = identity(&local_id);
     config_out.remote_id = identity(&remote_id);
+    config_out.mode = mode;
     if let Some(ike) = &conn.ike {
         config_out.ike_proposals = ike_proposals(&ike.text)
             .map_err(|error| format!("conn \"{name}\": ike={}: {error}", ike.text))?;
@@ -173,6 +175,26 @@ pub fn conn_spec(
             _ => None,
         },
     })
+}
+
+/// Returns the IPsec mode of `conn`'s `type=`, or the error to print for a type the daemon
+/// cannot carry.
+///
+/// NOTE: `type=transport` is rejected although the engine negotiates it, because both
+/// datapaths build tunnels: the userspace one encapsulates whole packets from the TUN device,
+/// and the kernel one installs tunnel-mode XFRM states and policies.
+fn ipsec_mode(conn: &Conn) -> Result<IpsecMode, String> {
+    let name = &conn.name;
+    match conn.conn_type {
+        ConnType::Tunnel => Ok(IpsecMode::Tunnel),
+        ConnType::Transport => Err(format!(
+            "conn \"{name}\": type=transport is not supported: this gateway's datapaths carry \
+             tunnel mode only; use type=tunnel with leftsubnet/rightsubnet"
+        )),
+        other => Err(format!(
+            "conn \"{name}\": type={other} is not supported; use type=tunnel"
+        )),
+    }
 }
 
 /// Our RSA private key from the secrets (the entry for our id, else the default `: RSA`
@@ -400,6 +422,45 @@ pub fn dh_group(name: &str) -> Option<DhGroupId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Parses one conn with `type_line` (e.g. `type=transport`) from an ipsec.conf text.
+    fn conn_with(type_line: &str) -> Conn {
+        let text = format!(
+            "conn host-to-host\n\tleft=192.0.2.1\n\tright=192.0.2.2\n\tauthby=secret\n\t{type_line}\n"
+        );
+        let parsed = ipsec_conf::parse_str(&text, "ipsec.conf");
+        assert!(
+            parsed.diagnostics.iter().all(|d| !d.is_error()),
+            "{:?}",
+            parsed.diagnostics
+        );
+        parsed.value.conns[0].clone()
+    }
+
+    #[test]
+    fn type_tunnel_is_default() {
+        assert_eq!(ipsec_mode(&conn_with("auto=add")), Ok(IpsecMode::Tunnel));
+        assert_eq!(ipsec_mode(&conn_with("type=tunnel")), Ok(IpsecMode::Tunnel));
+    }
+
+    #[test]
+    fn type_transport_rejected_at_load() {
+        let error = ipsec_mode(&conn_with("type=transport")).unwrap_err();
+        assert_eq!(
+            error,
+            "conn \"host-to-host\": type=transport is not supported: this gateway's datapaths \
+             carry tunnel mode only; use type=tunnel with leftsubnet/rightsubnet"
+        );
+    }
+
+    #[test]
+    fn type_passthrough_rejected_at_load() {
+        let error = ipsec_mode(&conn_with("type=passthrough")).unwrap_err();
+        assert_eq!(
+            error,
+            "conn \"host-to-host\": type=passthrough is not supported; use type=tunnel"
+        );
+    }
 
     #[test]
     fn ike_proposal_with_group() {
