@@ -10,6 +10,8 @@ set -euo pipefail
 
 root=$(pwd)
 shared=${SHARED_DIR:-$root/../shared}
+. "$(dirname "$0")/../lib/rsa-key.sh"
+
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 cargo build --locked -q -p gateway
 gateway=$(readlink -f "$CARGO_TARGET_DIR/debug/gateway")
@@ -19,11 +21,6 @@ trap 'rm -rf "$work"' EXIT
 fail() {
     echo "gw-vm-libreswan-rsa: FAILED: $*"
     exit 1
-}
-
-# Prints field NAME of a secrets block body, without the 0x prefix.
-field() {
-    sed -n "s/^[[:space:]]*$1: 0x//p" "$2"
 }
 
 # --- Keys, on the host: ours (gwL) and Libreswan's (gwR), both from `gateway rsasigkey`.
@@ -40,21 +37,7 @@ for side in gwL gwR; do
 done
 cp "$work/gwL.secrets" "$work/share/gwL.secrets"
 
-cat >"$work/gwR.asn1" <<EOF
-asn1=SEQUENCE:rsa_key
-[rsa_key]
-version=INTEGER:0
-modulus=INTEGER:0x$(field Modulus "$work/gwR.key")
-publicExponent=INTEGER:0x$(field PublicExponent "$work/gwR.key")
-privateExponent=INTEGER:0x$(field PrivateExponent "$work/gwR.key")
-prime1=INTEGER:0x$(field Prime1 "$work/gwR.key")
-prime2=INTEGER:0x$(field Prime2 "$work/gwR.key")
-exponent1=INTEGER:0x$(field Exponent1 "$work/gwR.key")
-exponent2=INTEGER:0x$(field Exponent2 "$work/gwR.key")
-coefficient=INTEGER:0x$(field Coefficient "$work/gwR.key")
-EOF
-openssl asn1parse -genconf "$work/gwR.asn1" -out "$work/gwR.der" -noout >/dev/null \
-    || fail "OpenSSL cannot encode the key's numbers"
+rsa_block_to_der "$work/gwR.key" "$work/gwR.der" || fail "OpenSSL cannot encode the key's numbers"
 openssl rsa -inform DER -in "$work/gwR.der" -out "$work/gwR.pem" 2>/dev/null || fail "OpenSSL rejects the key"
 openssl req -x509 -new -key "$work/gwR.pem" -subj /CN=gwR -days 30 -out "$work/gwR.crt" 2>/dev/null \
     || fail "OpenSSL cannot make a certificate for the key"
