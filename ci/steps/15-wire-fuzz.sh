@@ -4,20 +4,14 @@
 # recorded 10-minute runs use FUZZ_SECONDS=600. Runs from the repository root.
 set -euo pipefail
 
+. "$(dirname "$0")/../lib/fuzz.sh"
+
 seconds=${FUZZ_SECONDS:-20}
 shared=${SHARED_DIR:-$(cd .. && pwd)/shared}
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
 
-# ikedump exits 1 because some captures are malformed on purpose; those make good seeds too.
-status=0
-cargo run -q -p ikedump -- --extract "$seeds" \
-    $(find "$shared/captures" -name '*.pcap' -o -name '*.pcapng' -o -name '*.hex') \
-    > /dev/null 2>&1 || status=$?
-if [ "$status" -gt 1 ]; then
-    echo "ikedump failed to extract seeds (exit $status)" >&2
-    exit 1
-fi
+fuzz_extract_capture_seeds "$seeds"
 count=$(find "$seeds" -name '*.bin' | wc -l)
 if [ "$count" -lt 50 ]; then
     echo "only $count seed messages extracted from $shared/captures" >&2
@@ -37,14 +31,6 @@ echo "seeded $count messages"
 
 log=$(mktemp)
 trap 'rm -rf "$seeds" "$log"' EXIT
-cd fuzz
 for target in ike_message ike_payload_chain; do
-    echo "fuzzing $target for $seconds s"
-    if ! RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" -- -max_total_time="$seconds" \
-        -rss_limit_mb=2048 -print_final_stats=1 > "$log" 2>&1; then
-        tail -n 60 "$log" >&2
-        echo "fuzz target $target failed" >&2
-        exit 1
-    fi
-    grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" "$log" || true
+    fuzz_run "$log" "$target" "$seconds"
 done

@@ -23,6 +23,7 @@ fi
 root=$(cd "$(dirname "$0")/../.." && pwd)
 shared=${SHARED_DIR:-$root/../shared}
 harness=$shared/interop/strongswan
+. "$root/ci/lib/rsa-key.sh"
 export SW_STATE_DIR=/tmp/keys-sw-state
 work=$(mktemp -d /tmp/keys-sw.XXXXXX)
 
@@ -52,11 +53,6 @@ if [ -z "$gateway" ]; then
     gateway=${CARGO_TARGET_DIR:-$root/target}/debug/gateway
 fi
 
-# Field NAME of a secrets block body, without the 0x prefix.
-field() {
-    sed -n "s/^[[:space:]]*$1: 0x//p" "$2"
-}
-
 declare -A pubkey
 for side in gwL gwR; do
     dir=$work/$side
@@ -77,20 +73,7 @@ for side in gwL gwR; do
     case $key in 0sAwEAA*) ;; *) fail "$side: key $key is not an e=65537 RFC 3110 key" ;; esac
     pubkey[$side]=$key
 
-    cat >"$dir/key.asn1" <<EOF
-asn1=SEQUENCE:rsa_key
-[rsa_key]
-version=INTEGER:0
-modulus=INTEGER:0x$(field Modulus "$dir/rsasigkey.out")
-publicExponent=INTEGER:0x$(field PublicExponent "$dir/rsasigkey.out")
-privateExponent=INTEGER:0x$(field PrivateExponent "$dir/rsasigkey.out")
-prime1=INTEGER:0x$(field Prime1 "$dir/rsasigkey.out")
-prime2=INTEGER:0x$(field Prime2 "$dir/rsasigkey.out")
-exponent1=INTEGER:0x$(field Exponent1 "$dir/rsasigkey.out")
-exponent2=INTEGER:0x$(field Exponent2 "$dir/rsasigkey.out")
-coefficient=INTEGER:0x$(field Coefficient "$dir/rsasigkey.out")
-EOF
-    openssl asn1parse -genconf "$dir/key.asn1" -out "$dir/key.der" -noout >/dev/null \
+    rsa_block_to_der "$dir/rsasigkey.out" "$dir/key.der" \
         || fail "$side: OpenSSL cannot encode the block's numbers"
     openssl rsa -inform DER -in "$dir/key.der" -check -noout 2>&1 | grep -q "RSA key ok" \
         || fail "$side: openssl rsa -check rejects the generated key"

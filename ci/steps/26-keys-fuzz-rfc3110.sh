@@ -5,6 +5,8 @@
 # recorded 10-minute run uses FUZZ_SECONDS=600. Runs from the repository root.
 set -euo pipefail
 
+. "$(dirname "$0")/../lib/fuzz.sh"
+
 seconds=${FUZZ_SECONDS:-20}
 shared=${SHARED_DIR:-$(cd .. && pwd)/shared}
 corpus=fuzz/corpus/rfc3110_key
@@ -38,12 +40,4 @@ echo "seeded $count vectors and the RSA blocks of $blocks secrets files"
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cd fuzz
-echo "fuzzing rfc3110_key for $seconds s"
-if ! RUSTC_BOOTSTRAP=1 cargo fuzz run rfc3110_key -- -max_total_time="$seconds" \
-    -max_len=16384 -rss_limit_mb=2048 -print_final_stats=1 > "$log" 2>&1; then
-    tail -n 60 "$log" >&2
-    echo "fuzz target rfc3110_key failed" >&2
-    exit 1
-fi
-grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" "$log" || true
+fuzz_run "$log" rfc3110_key "$seconds" -max_len=16384

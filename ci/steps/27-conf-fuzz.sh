@@ -5,6 +5,8 @@
 # root.
 set -euo pipefail
 
+. "$(dirname "$0")/../lib/fuzz.sh"
+
 seconds=${FUZZ_SECONDS:-20}
 shared=${SHARED_DIR:-$(cd .. && pwd)/shared}
 
@@ -28,14 +30,6 @@ echo "seeded $count files"
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cd fuzz
 for target in conf_parse secrets_parse; do
-    echo "fuzzing $target for $seconds s"
-    if ! RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" -- -max_total_time="$seconds" \
-        -max_len=8192 -rss_limit_mb=2048 -print_final_stats=1 > "$log" 2>&1; then
-        tail -n 60 "$log" >&2
-        echo "fuzz target $target failed" >&2
-        exit 1
-    fi
-    grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" "$log" || true
+    fuzz_run "$log" "$target" "$seconds" -max_len=8192
 done

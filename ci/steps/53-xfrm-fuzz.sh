@@ -5,6 +5,8 @@
 # run uses FUZZ_SECONDS=600. Runs from the repository root.
 set -euo pipefail
 
+. "$(dirname "$0")/../lib/fuzz.sh"
+
 seconds=${FUZZ_SECONDS:-20}
 corpus=fuzz/corpus/xfrm_netlink
 
@@ -13,12 +15,4 @@ echo "seeded $(find "$corpus" -type f | wc -l) files"
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cd fuzz
-echo "fuzzing xfrm_netlink for $seconds s"
-if ! RUSTC_BOOTSTRAP=1 cargo fuzz run xfrm_netlink -- -max_total_time="$seconds" \
-    -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 > "$log" 2>&1; then
-    tail -n 60 "$log" >&2
-    echo "fuzz target xfrm_netlink failed" >&2
-    exit 1
-fi
-grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" "$log" || true
+fuzz_run "$log" xfrm_netlink "$seconds" -max_len=4096

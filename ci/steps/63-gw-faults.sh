@@ -5,118 +5,41 @@
 # parameters is rejected with file:line and the daemon does not start.
 set -euo pipefail
 
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-cargo build --locked -q -p gateway
-gateway=$(readlink -f "$CARGO_TARGET_DIR/debug/gateway")
-work=$(mktemp -d /tmp/gw-faults.XXXXXX)
-namespaces=(gw-f-hostL gw-f-gwL gw-f-gwR gw-f-hostR)
+. "$(dirname "$0")/../lib/gateway-netns.sh"
 
-cleanup() {
-    for side in gwL gwR; do
-        ip netns exec "gw-f-$side" "$gateway" setup stop --rundir "$work/$side/run" >/dev/null 2>&1 || true
-    done
-    [ -z "${capture_pid:-}" ] || kill "$capture_pid" 2>/dev/null || true
-    for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-# wait_capture ERRFILE: waits until the tcpdump writing ERRFILE listens (at most 10 s).
-wait_capture() {
-    for _ in $(seq 100); do
-        grep -q 'listening on' "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-fail() {
-    echo "gw-faults: FAILED: $*"
-    exit 1
-}
-
-# Topology: hostL 172.16.1.1 - gwL 192.0.2.1 === 192.0.2.2 gwR - hostR 10.0.0.105.
-for ns in "${namespaces[@]}"; do
-    ip netns add "$ns"
-    ip -n "$ns" link set lo up
-done
-ip -n gw-f-hostL link add eth0 type veth peer name in0 netns gw-f-gwL
-ip -n gw-f-gwL link add out0 type veth peer name out0 netns gw-f-gwR
-ip -n gw-f-gwR link add in0 type veth peer name eth0 netns gw-f-hostR
-ip -n gw-f-hostL addr add 172.16.1.1/24 dev eth0
-ip -n gw-f-gwL addr add 172.16.1.254/24 dev in0
-ip -n gw-f-gwL addr add 192.0.2.1/24 dev out0
-ip -n gw-f-gwR addr add 192.0.2.2/24 dev out0
-ip -n gw-f-gwR addr add 10.0.0.1/24 dev in0
-ip -n gw-f-hostR addr add 10.0.0.105/24 dev eth0
-for pair in gw-f-hostL:eth0 gw-f-gwL:in0 gw-f-gwL:out0 gw-f-gwR:out0 gw-f-gwR:in0 gw-f-hostR:eth0; do
-    ip -n "${pair%%:*}" link set "${pair#*:}" up
-done
-ip -n gw-f-hostL route add default via 172.16.1.254
-ip -n gw-f-hostR route add default via 10.0.0.1
-for ns in gw-f-gwL gw-f-gwR; do ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1; done
-
-# write_conf SIDE AUTH_LINES...: the HOWTO's net-to-net conn with auto=add.
-write_conf() {
-    local side=$1
-    shift
-    mkdir -p "$work/$side"
-    {
-        printf 'conn net-to-net\n'
-        for line in "$@"; do printf '    %s\n' "$line"; done
-        printf '    left=192.0.2.1\n    leftsubnet=172.16.1.0/24\n'
-        printf '    right=192.0.2.2\n    rightsubnet=10.0.0.0/24\n    auto=add\n'
-    } >"$work/$side/ipsec.conf"
-}
-
-start() {
-    ip netns exec "gw-f-$1" "$gateway" setup start --retransmit-interval 1 \
-        --config "$work/$1/ipsec.conf" --secrets "$work/$1/ipsec.secrets" --rundir "$work/$1/run"
-}
-
-stop() {
-    ip netns exec "gw-f-$1" "$gateway" setup stop --rundir "$work/$1/run" >/dev/null
-}
+gw_init gw-faults gw-f
+trap gw_cleanup EXIT
+topology_up gw-f
 
 # --- auto=add does not start the tunnel until auto --up.
 for side in gwL gwR; do
-    write_conf "$side" authby=secret
-    echo '192.0.2.1 192.0.2.2 : PSK "gw-faults-psk-0123456789"' >"$work/$side/ipsec.secrets"
-    chmod 600 "$work/$side/ipsec.secrets"
+    write_conf "$side" authby=secret auto=add
+    write_psk "$side" gw-faults-psk-0123456789
 done
-ip netns exec gw-f-gwR tcpdump -i out0 -n -U --immediate-mode -w "$work/idle.pcap" ip 2>"$work/idle.err" &
-capture_pid=$!
-wait_capture "$work/idle.err" || fail "tcpdump did not start"
-start gwR
-start gwL
+capture_start gwR idle
+gw_start gwR --retransmit-interval 1
+gw_start gwL --retransmit-interval 1
 sleep 3
-kill -INT "$capture_pid"
-wait "$capture_pid" || true
-capture_pid=
-idle=$(tcpdump -n -r "$work/idle.pcap" 2>/dev/null | wc -l)
+capture_stop
+idle=$(count_packets idle)
 [ "$idle" -eq 0 ] || fail "auto=add sent $idle packets before auto --up"
-status=$(ip netns exec gw-f-gwL "$gateway" auto --status --rundir "$work/gwL/run")
+status=$(gw_auto gwL --status)
 if grep -q 'STATE_' <<<"$status"; then fail "auto=add created a state before auto --up"; fi
 echo "gw-faults: ok: auto=add sent nothing and created no state in 3 s"
 
-ip netns exec gw-f-gwR tcpdump -i out0 -n -U --immediate-mode -w "$work/up.pcap" ip 2>"$work/up.err" &
-capture_pid=$!
-wait_capture "$work/up.err" || fail "tcpdump did not start"
-timeout 30 ip netns exec gw-f-gwL "$gateway" auto --up net-to-net --rundir "$work/gwL/run" \
-    | tee "$work/up.txt"
+capture_start gwR up
+gw_up 30 | tee "$work/up.txt"
 grep -q 'IPsec SA established' "$work/up.txt" || fail "auto --up did not establish the SA"
-ip netns exec gw-f-hostL ping -c 3 -i 0.3 -W 2 10.0.0.105 >/dev/null || fail "ping across the tunnel"
+ping_across || fail "ping across the tunnel"
 sleep 0.3
-kill -INT "$capture_pid"
-wait "$capture_pid" || true
-capture_pid=
-esp=$(tcpdump -n -r "$work/up.pcap" esp 2>/dev/null | wc -l)
-clear=$(tcpdump -n -r "$work/up.pcap" 'ip and not esp and not udp port 500' 2>/dev/null | wc -l)
+capture_stop
+esp=$(count_packets up esp)
+clear=$(count_packets up 'ip and not esp and not udp port 500')
 [ "$esp" -ge 6 ] || fail "expected at least 6 ESP packets on the outside link, found $esp"
 [ "$clear" -eq 0 ] || fail "$clear packets on the outside link were neither IKE nor ESP"
 echo "gw-faults: ok: auto --up brought the tunnel up; ping crossed as $esp ESP packets"
-stop gwL
-stop gwR
+gw_stop gwL
+gw_stop gwR
 
 # --- A wrong RSA key: the responder has a key for the left side that is not left's.
 for side in gwL gwR other; do
@@ -128,12 +51,12 @@ done
 left_key=$("$gateway" showhostkey --left --secrets "$work/gwL/ipsec.secrets" | grep -o 'leftrsasigkey=.*')
 right_key=$("$gateway" showhostkey --right --secrets "$work/gwR/ipsec.secrets" | grep -o 'rightrsasigkey=.*')
 wrong_left_key=$("$gateway" showhostkey --left --secrets "$work/other/ipsec.secrets" | grep -o 'leftrsasigkey=.*')
-write_conf gwL authby=rsasig leftid=@vpn1.example.com rightid=@vpn2.example.com "$left_key" "$right_key"
-write_conf gwR authby=rsasig leftid=@vpn1.example.com rightid=@vpn2.example.com "$wrong_left_key" "$right_key"
-start gwR
-start gwL
+write_conf gwL authby=rsasig leftid=@vpn1.example.com rightid=@vpn2.example.com "$left_key" "$right_key" auto=add
+write_conf gwR authby=rsasig leftid=@vpn1.example.com rightid=@vpn2.example.com "$wrong_left_key" "$right_key" auto=add
+gw_start gwR --retransmit-interval 1
+gw_start gwL --retransmit-interval 1
 set +e
-timeout 60 ip netns exec gw-f-gwL "$gateway" auto --up net-to-net --rundir "$work/gwL/run" >"$work/wrong.txt"
+gw_up 60 >"$work/wrong.txt"
 rc=$?
 set -e
 cat "$work/wrong.txt"
@@ -144,14 +67,14 @@ grep -q 'ignoring informational payload, type INVALID_KEY_INFORMATION' "$work/wr
 grep -q '^031 .*max number of retransmissions (2) reached STATE_MAIN_I3' "$work/wrong.txt" \
     || fail "no retransmission limit line"
 echo "gw-faults: ok: a wrong RSA key gives INVALID_KEY_INFORMATION and exit status $rc"
-stop gwL
-stop gwR
+gw_stop gwL
+gw_stop gwR
 
 # --- Unindented parameters: rejected with file:line, and no daemon is left behind.
 printf 'conn net-to-net\nleft=192.0.2.1\nleftsubnet=172.16.1.0/24\n    right=192.0.2.2\n    auto=add\n' \
     >"$work/gwL/ipsec.conf"
 set +e
-start gwL 2>"$work/unindented.txt"
+gw_start gwL --retransmit-interval 1 2>"$work/unindented.txt"
 rc=$?
 set -e
 cat "$work/unindented.txt"

@@ -9,78 +9,26 @@ set -euo pipefail
 root=$(pwd)
 shared=${SHARED_DIR:-$root/../shared}
 vectors=$shared/vectors/malformed-ikev1/libreswan-fuzzer-ikev1.tsv
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-cargo build --locked -q -p gateway
-gateway=$(readlink -f "$CARGO_TARGET_DIR/debug/gateway")
-work=$(mktemp -d /tmp/gw-badpackets.XXXXXX)
-namespaces=(gw-b-hostL gw-b-gwL gw-b-gwR gw-b-hostR)
 
-cleanup() {
-    for side in gwL gwR; do
-        ip netns exec "gw-b-$side" "$gateway" setup stop --rundir "$work/$side/run" >/dev/null 2>&1 || true
-    done
-    [ -z "${capture_pid:-}" ] || kill "$capture_pid" 2>/dev/null || true
-    for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/../lib/gateway-netns.sh"
 
-# wait_capture ERRFILE: waits until the tcpdump writing ERRFILE listens (at most 10 s).
-wait_capture() {
-    for _ in $(seq 100); do
-        grep -q 'listening on' "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-fail() {
-    echo "gw-badpackets: FAILED: $*"
-    exit 1
-}
-
-# Topology: hostL 172.16.1.1 - gwL 192.0.2.1 === 192.0.2.2 gwR - hostR 10.0.0.105.
-for ns in "${namespaces[@]}"; do
-    ip netns add "$ns"
-    ip -n "$ns" link set lo up
-done
-ip -n gw-b-hostL link add eth0 type veth peer name in0 netns gw-b-gwL
-ip -n gw-b-gwL link add out0 type veth peer name out0 netns gw-b-gwR
-ip -n gw-b-gwR link add in0 type veth peer name eth0 netns gw-b-hostR
-ip -n gw-b-hostL addr add 172.16.1.1/24 dev eth0
-ip -n gw-b-gwL addr add 172.16.1.254/24 dev in0
-ip -n gw-b-gwL addr add 192.0.2.1/24 dev out0
-ip -n gw-b-gwR addr add 192.0.2.2/24 dev out0
-ip -n gw-b-gwR addr add 10.0.0.1/24 dev in0
-ip -n gw-b-hostR addr add 10.0.0.105/24 dev eth0
-for pair in gw-b-hostL:eth0 gw-b-gwL:in0 gw-b-gwL:out0 gw-b-gwR:out0 gw-b-gwR:in0 gw-b-hostR:eth0; do
-    ip -n "${pair%%:*}" link set "${pair#*:}" up
-done
-ip -n gw-b-hostL route add default via 172.16.1.254
-ip -n gw-b-hostR route add default via 10.0.0.1
-for ns in gw-b-gwL gw-b-gwR; do ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1; done
+gw_init gw-badpackets gw-b
+trap gw_cleanup EXIT
+topology_up gw-b
 
 for side in gwL gwR; do
-    mkdir -p "$work/$side"
-    printf 'conn net-to-net\n    authby=secret\n    left=192.0.2.1\n    leftsubnet=172.16.1.0/24\n    right=192.0.2.2\n    rightsubnet=10.0.0.0/24\n    auto=add\n' \
-        >"$work/$side/ipsec.conf"
-    echo '192.0.2.1 192.0.2.2 : PSK "gw-badpackets-psk-0123456789"' >"$work/$side/ipsec.secrets"
-    chmod 600 "$work/$side/ipsec.secrets"
-    ip netns exec "gw-b-$side" "$gateway" setup start \
-        --config "$work/$side/ipsec.conf" --secrets "$work/$side/ipsec.secrets" --rundir "$work/$side/run"
+    write_conf "$side" authby=secret auto=add
+    write_psk "$side" gw-badpackets-psk-0123456789
+    gw_start "$side"
 done
-timeout 30 ip netns exec gw-b-gwL "$gateway" auto --up net-to-net --rundir "$work/gwL/run" >/dev/null \
-    || fail "the tunnel did not come up"
+gw_up 30 >/dev/null || fail "the tunnel did not come up"
 
-status() {
-    ip netns exec gw-b-gwL "$gateway" auto --status --rundir "$work/gwL/run"
-}
 # The state lines without their timers, which count down.
 states() {
-    status | grep '^000 #' | sed 's/; EVENT_[A-Z_]* in [0-9]*s//'
+    gw_auto gwL --status | grep '^000 #' | sed 's/; EVENT_[A-Z_]* in [0-9]*s//'
 }
 counter() {
-    status | grep '^000 stats dropped' | grep -o "$1 [0-9]*" | grep -o '[0-9]*$'
+    gw_auto gwL --status | grep '^000 stats dropped' | grep -o "$1 [0-9]*" | grep -o '[0-9]*$'
 }
 before=$(states)
 [ -n "$before" ] || fail "no states before the bad packets"
@@ -130,16 +78,12 @@ logged=$(grep -c 'ESP packet with an unknown SPI dropped' "$work/gwL/run/pluto.l
 [ "$logged" -le 2 ] || fail "$logged log lines for unknown SPIs: the log is not rate-limited"
 pgrep -F "$work/gwL/run/pluto.pid" >/dev/null || fail "the left daemon died"
 
-ip netns exec gw-b-gwL tcpdump -i out0 -n -U --immediate-mode -w "$work/after.pcap" ip 2>"$work/after.err" &
-capture_pid=$!
-wait_capture "$work/after.err" || fail "tcpdump did not start"
-ip netns exec gw-b-hostL ping -c 3 -i 0.3 -W 2 10.0.0.105 >/dev/null || fail "ping after the bad packets"
+capture_start gwL after
+ping_across || fail "ping after the bad packets"
 sleep 0.3
-kill -INT "$capture_pid"
-wait "$capture_pid" || true
-capture_pid=
-esp=$(tcpdump -n -r "$work/after.pcap" esp 2>/dev/null | wc -l)
-clear=$(tcpdump -n -r "$work/after.pcap" 'ip and not esp and not udp port 500' 2>/dev/null | wc -l)
+capture_stop
+esp=$(count_packets after esp)
+clear=$(count_packets after 'ip and not esp and not udp port 500')
 [ "$esp" -ge 6 ] || fail "expected at least 6 ESP packets, found $esp"
 [ "$clear" -eq 0 ] || fail "$clear packets on the outside link were neither IKE nor ESP"
 echo "gw-badpackets: ok: states unchanged, $logged log lines, tunnel still carries ESP only"

@@ -9,6 +9,8 @@ set -euo pipefail
 
 root=$(pwd)
 shared=${SHARED_DIR:-$root/../shared}
+. "$(dirname "$0")/../lib/vm.sh"
+
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 cargo build --locked -q -p gateway
 gateway=$(readlink -f "$CARGO_TARGET_DIR/debug/gateway")
@@ -47,32 +49,18 @@ ip netns exec gw-v-host "$gateway" setup stop --rundir "$work/host/run" >/dev/nu
 echo "gw-vm-kernel: ok: on this host --datapath auto picks userspace and kernel is rejected"
 
 # --- In the VM.
-mkdir -p "$work/share"
-cp "$gateway" "$work/share/gateway"
+vm_share_prepare
 cat >"$work/share/guest.sh" <<'GUEST'
 #!/bin/bash
 set -euo pipefail
 modprobe -a esp4 xfrm_user xfrm4_tunnel tunnel4 veth 2>/dev/null || true
+. ./vm-guest.sh
 gateway=$PWD/gateway
 conf=/tmp/gw-conf
+ls_dir=/run/gw-ls/gwR
 fail() { echo "guest: FAILED: $*"; for s in gwL gwR; do tail -n 20 "$conf/$s/run/pluto.log" 2>/dev/null || true; done; exit 1; }
 
-for ns in hostL gwL gwR hostR; do ip netns add "gw-v-$ns"; ip -n "gw-v-$ns" link set lo up; done
-ip -n gw-v-hostL link add eth0 type veth peer name in0 netns gw-v-gwL
-ip -n gw-v-gwL link add out0 type veth peer name out0 netns gw-v-gwR
-ip -n gw-v-gwR link add in0 type veth peer name eth0 netns gw-v-hostR
-ip -n gw-v-hostL addr add 172.16.1.1/24 dev eth0
-ip -n gw-v-gwL addr add 172.16.1.254/24 dev in0
-ip -n gw-v-gwL addr add 192.0.2.1/24 dev out0
-ip -n gw-v-gwR addr add 192.0.2.2/24 dev out0
-ip -n gw-v-gwR addr add 10.0.0.1/24 dev in0
-ip -n gw-v-hostR addr add 10.0.0.105/24 dev eth0
-for pair in hostL:eth0 gwL:in0 gwL:out0 gwR:out0 gwR:in0 hostR:eth0; do
-    ip -n "gw-v-${pair%%:*}" link set "${pair#*:}" up
-done
-ip -n gw-v-hostL route add default via 172.16.1.254
-ip -n gw-v-hostR route add default via 10.0.0.1
-for ns in gw-v-gwL gw-v-gwR; do ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1; done
+topology_up gw-v
 
 for side in gwL gwR; do
     mkdir -p "$conf/$side"
@@ -95,34 +83,6 @@ policies=$(ip netns exec gw-v-gwL ip xfrm policy | grep -c '^src')
 [ "$policies" -eq 3 ] || fail "expected 3 kernel policies on gwL, found $policies"
 ip netns exec gw-v-gwL ip link show ipsec0 >/dev/null 2>&1 && fail "a TUN device exists with the kernel datapath"
 
-# check_ping LABEL: pings hostR from hostL and captures what each gateway sends on the outside
-# link (-Q out: the kernel shows decrypted inner packets as arriving on out0 too).
-check_ping() {
-    local label=$1 left right esp clear
-    rm -f /tmp/outL.err /tmp/outR.err
-    ip netns exec gw-v-gwL tcpdump -i out0 -Q out -n -U --immediate-mode -w /tmp/outL.pcap ip 2>/tmp/outL.err &
-    left=$!
-    ip netns exec gw-v-gwR tcpdump -i out0 -Q out -n -U --immediate-mode -w /tmp/outR.pcap ip 2>/tmp/outR.err &
-    right=$!
-    # Without KVM the VM is slow: wait until both captures are running (at most 20 s).
-    for _ in $(seq 200); do
-        grep -q 'listening on' /tmp/outL.err 2>/dev/null && grep -q 'listening on' /tmp/outR.err 2>/dev/null && break
-        sleep 0.1
-    done
-    sleep 0.5
-    ip netns exec gw-v-hostL ping -c 3 -i 0.3 -W 2 10.0.0.105 || fail "$label: ping across the tunnel"
-    sleep 0.5
-    kill -INT "$left" "$right"; wait "$left" "$right" || true
-    esp=0 clear=0
-    for file in /tmp/outL.pcap /tmp/outR.pcap; do
-        tcpdump -n -r "$file" 2>/dev/null | head -n 3
-        esp=$((esp + $(tcpdump -n -r "$file" esp 2>/dev/null | wc -l)))
-        clear=$((clear + $(tcpdump -n -r "$file" 'ip and not esp and not udp port 500 and not udp port 4500' 2>/dev/null | wc -l)))
-    done
-    [ "$esp" -ge 6 ] || fail "$label: expected at least 6 ESP packets on the outside link, found $esp"
-    [ "$clear" -eq 0 ] || fail "$label: $clear packets on the outside link were neither IKE nor ESP"
-    echo "guest: ok: $label: ping crossed as $esp ESP packets, nothing in clear"
-}
 check_ping "gateway to gateway, kernel datapath"
 echo "guest: ok: kernel datapath: $states SAs and $policies policies on gwL"
 
@@ -133,54 +93,17 @@ left=$(ip netns exec gw-v-gwL ip xfrm state | grep -c '^src' || true)
 [ "$left" -eq 0 ] || fail "$left kernel SAs left after setup stop"
 echo "guest: ok: setup stop removed the kernel SAs"
 
-# --- Libreswan 4.10 on gwR (own mount namespace for its /etc and /run/pluto), our gateway on gwL.
-ls_dir=/run/gw-ls/gwR
-mkdir -p "$ls_dir/run" "$ls_dir/nss" "$ls_dir/ipsec.d/policies" /run/mntns
-mountpoint -q /run/mntns || { mount --bind /run/mntns /run/mntns; mount --make-private /run/mntns; }
+# --- Libreswan 4.10 on gwR, our gateway on gwL.
+mkdir -p "$ls_dir"
 printf 'config setup\n\tikev1-policy=accept\n\tlogfile=/run/pluto/pluto.log\n\tplutodebug=none\n\tdumpdir=/run/pluto\n\nconn net-to-net\n\tikev2=no\n\tauthby=secret\n\tleft=192.0.2.1\n\tleftsubnet=172.16.1.0/24\n\tright=192.0.2.2\n\trightsubnet=10.0.0.0/24\n\tike=aes128-sha1;modp2048\n\tesp=aes128-sha1\n\tpfs=yes\n\tauto=add\n' \
     >"$ls_dir/ipsec.conf"
 echo '192.0.2.1 192.0.2.2 : PSK "gw-vm-psk-0123456789"' >"$ls_dir/ipsec.secrets"
 chmod 600 "$ls_dir/ipsec.secrets"
-touch /run/mntns/gwR
-mkdir -p /run/pluto /var/lib/ipsec/nss
-unshare --mount=/run/mntns/gwR --propagation private sh -ec "
-    mount --bind $ls_dir/ipsec.conf /etc/ipsec.conf
-    mount --bind $ls_dir/ipsec.secrets /etc/ipsec.secrets
-    mount --bind $ls_dir/ipsec.d /etc/ipsec.d
-    mount --bind $ls_dir/run /run/pluto
-    mount --bind $ls_dir/nss /var/lib/ipsec/nss"
-lsexec() { nsenter --mount=/run/mntns/gwR --net=/run/netns/gw-v-gwR -- "$@"; }
-lsexec ipsec initnss >/dev/null 2>&1 || lsexec ipsec checknss >/dev/null
-lsexec ipsec pluto --config /etc/ipsec.conf
-for _ in $(seq 100); do lsexec test -S /run/pluto/pluto.ctl && break; sleep 0.1; done
-lsexec ipsec whack --listen >/dev/null
-lsexec ipsec auto --add net-to-net >/dev/null
-# Libreswan adds no route for a plain subnet-to-subnet conn.
-ip -n gw-v-gwR route replace 172.16.1.0/24 via 192.0.2.1 dev out0
-
-ip netns exec gw-v-gwL "$gateway" setup start --datapath kernel \
-    --config "$conf/gwL/ipsec.conf" --secrets "$conf/gwL/ipsec.secrets" --rundir "$conf/gwL/run"
-timeout 60 ip netns exec gw-v-gwL "$gateway" auto --up net-to-net --rundir "$conf/gwL/run" \
-    || fail "our gateway could not bring the tunnel up with Libreswan"
-check_ping "gateway initiator, Libreswan responder"
-ip netns exec gw-v-gwL "$gateway" setup stop --rundir "$conf/gwL/run" >/dev/null
-sleep 1
-lsexec ipsec auto --delete net-to-net >/dev/null 2>&1 || true
-lsexec ipsec auto --add net-to-net >/dev/null
-
-ip netns exec gw-v-gwL "$gateway" setup start --datapath kernel \
-    --config "$conf/gwL/ipsec.conf" --secrets "$conf/gwL/ipsec.secrets" --rundir "$conf/gwL/run"
-# Libreswan initiates from the right side towards our gateway, which only responds.
-lsexec timeout 60 ipsec auto --up net-to-net | tail -n 3
-status=$(ip netns exec gw-v-gwL "$gateway" auto --status --rundir "$conf/gwL/run")
-grep -q 'STATE_QUICK_R2' <<<"$status" || fail "our gateway did not reach STATE_QUICK_R2 with Libreswan initiating"
-check_ping "Libreswan initiator, gateway responder"
-ip netns exec gw-v-gwL "$gateway" setup stop --rundir "$conf/gwL/run" >/dev/null
-lsexec ipsec whack --shutdown >/dev/null 2>&1 || true
+libreswan_prepare
+libreswan_start
+libreswan_both_ways PSK "$conf/gwL"
 echo "guest: ok: full tunnels with Libreswan 4.10 both ways"
 GUEST
 
-timeout 300 "$shared/interop/vm/run-vm.sh" --share "$work/share" --timeout 240 -- bash guest.sh \
-    | tee "$work/guest.txt"
-grep -q 'guest: ok: full tunnels with Libreswan 4.10 both ways' "$work/guest.txt" || fail "the VM run did not pass"
+vm_run_guest 'guest: ok: full tunnels with Libreswan 4.10 both ways'
 echo "gw-vm-kernel: ok: kernel datapath and Libreswan tunnels in the VM"

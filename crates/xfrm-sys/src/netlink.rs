@@ -126,6 +126,16 @@ pub(crate) struct Attribute<'a> {
     pub(crate) offset: usize,
 }
 
+impl Attribute<'_> {
+    /// Copies the attribute for a list of attributes the crate does not model.
+    pub(crate) fn to_raw(self) -> RawAttribute {
+        RawAttribute {
+            kind: self.kind,
+            payload: self.payload.to_vec(),
+        }
+    }
+}
+
 /// Parses a run of attributes that starts at `base` in the parsed buffer.
 pub(crate) fn parse_attributes(
     bytes: &[u8],
@@ -179,6 +189,13 @@ pub(crate) fn put_attribute(buf: &mut Vec<u8>, kind: u16, payload: &[u8]) {
     buf.extend_from_slice(payload);
     let start = buf.len() - payload.len() - ATTRIBUTE_HEADER_LEN;
     pad_to(buf, start, align4(ATTRIBUTE_HEADER_LEN + payload.len()));
+}
+
+/// Appends a `__u32` attribute in host byte order when `value` is set.
+pub(crate) fn put_u32_attribute(buf: &mut Vec<u8>, kind: u16, value: Option<u32>) {
+    if let Some(value) = value {
+        put_attribute(buf, kind, &value.to_ne_bytes());
+    }
 }
 
 /// An attribute this crate does not model, kept so that parse and emit round-trip.

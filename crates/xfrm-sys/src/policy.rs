@@ -6,11 +6,11 @@ use std::net::IpAddr;
 use crate::attr::{XFRMA_IF_ID, XFRMA_MARK, XFRMA_POLICY_TYPE, XFRMA_TMPL};
 use crate::codec::{pad_to, put_u16_ne, put_u32_ne, Fields};
 use crate::error::ParseError;
-use crate::netlink::{parse_attributes, put_attribute, RawAttribute};
+use crate::netlink::{parse_attributes, put_attribute, put_u32_attribute, RawAttribute};
 use crate::types::{
-    family_of, parse_u32_attribute, AddressFamily, Direction, IpProtocol, LifetimeConfig,
-    LifetimeCurrent, Mark, Mode, PolicyAction, PolicyFlags, PolicyType, Selector, Share,
-    XfrmAddress, XfrmId,
+    family_of, parse_mark_attribute, parse_u32_attribute, AddressFamily, Direction, IpProtocol,
+    LifetimeConfig, LifetimeCurrent, Mark, Mode, PolicyAction, PolicyFlags, PolicyType, Selector,
+    Share, XfrmAddress, XfrmId,
 };
 
 /// Maximum number of templates in one policy: the kernel's `XFRM_MAX_DEPTH`.
@@ -263,14 +263,7 @@ impl PolicySpec {
                     self.policy_type = Some(parse_policy_type(attribute.payload, offset)?)
                 }
                 XFRMA_TMPL => self.templates = parse_templates(attribute.payload, offset)?,
-                XFRMA_MARK => {
-                    self.mark = Some(Mark::parse(&Fields::new(
-                        attribute.payload,
-                        offset,
-                        Mark::SIZE,
-                        "xfrm_mark",
-                    )?)?)
-                }
+                XFRMA_MARK => self.mark = Some(parse_mark_attribute(attribute.payload, offset)?),
                 XFRMA_IF_ID => {
                     self.if_id = Some(parse_u32_attribute(
                         attribute.payload,
@@ -278,10 +271,7 @@ impl PolicySpec {
                         "XFRMA_IF_ID",
                     )?)
                 }
-                kind => self.other_attributes.push(RawAttribute {
-                    kind,
-                    payload: attribute.payload.to_vec(),
-                }),
+                _ => self.other_attributes.push(attribute.to_raw()),
             }
         }
         Ok(())
@@ -313,9 +303,7 @@ impl PolicySpec {
         if let Some(mark) = self.mark {
             put_attribute(buf, XFRMA_MARK, &mark.to_bytes());
         }
-        if let Some(if_id) = self.if_id {
-            put_attribute(buf, XFRMA_IF_ID, &if_id.to_ne_bytes());
-        }
+        put_u32_attribute(buf, XFRMA_IF_ID, self.if_id);
         for attribute in &self.other_attributes {
             put_attribute(buf, attribute.kind, &attribute.payload);
         }
@@ -373,9 +361,7 @@ impl PolicyId {
         if let Some(mark) = self.mark {
             put_attribute(buf, XFRMA_MARK, &mark.to_bytes());
         }
-        if let Some(if_id) = self.if_id {
-            put_attribute(buf, XFRMA_IF_ID, &if_id.to_ne_bytes());
-        }
+        put_u32_attribute(buf, XFRMA_IF_ID, self.if_id);
     }
 
     pub(crate) fn parse(
@@ -395,14 +381,7 @@ impl PolicyId {
                 XFRMA_POLICY_TYPE => {
                     id.policy_type = Some(parse_policy_type(attribute.payload, offset)?)
                 }
-                XFRMA_MARK => {
-                    id.mark = Some(Mark::parse(&Fields::new(
-                        attribute.payload,
-                        offset,
-                        Mark::SIZE,
-                        "xfrm_mark",
-                    )?)?)
-                }
+                XFRMA_MARK => id.mark = Some(parse_mark_attribute(attribute.payload, offset)?),
                 XFRMA_IF_ID => {
                     id.if_id = Some(parse_u32_attribute(
                         attribute.payload,
@@ -410,10 +389,7 @@ impl PolicyId {
                         "XFRMA_IF_ID",
                     )?)
                 }
-                kind => other.push(RawAttribute {
-                    kind,
-                    payload: attribute.payload.to_vec(),
-                }),
+                _ => other.push(attribute.to_raw()),
             }
         }
         Ok((id, other))

@@ -7,11 +7,11 @@ use crate::algorithm::{AeadAlgorithm, Algorithm, AuthAlgorithm};
 use crate::attr::*;
 use crate::codec::{pad_to, put_u16_ne, put_u32_ne, Fields};
 use crate::error::ParseError;
-use crate::netlink::{parse_attributes, put_attribute, RawAttribute};
+use crate::netlink::{parse_attributes, put_attribute, put_u32_attribute, RawAttribute};
 use crate::types::{
-    family_of, parse_u32_attribute, AddressFamily, Encap, IpProtocol, LifetimeConfig,
-    LifetimeCurrent, Mark, Mode, ReplayEsn, ReplayState, SaFlags, Selector, Stats, XfrmAddress,
-    XfrmId,
+    family_of, parse_mark_attribute, parse_u32_attribute, AddressFamily, Encap, IpProtocol,
+    LifetimeConfig, LifetimeCurrent, Mark, Mode, ReplayEsn, ReplayState, SaFlags, Selector, Stats,
+    XfrmAddress, XfrmId,
 };
 
 /// An SA as the kernel stores it: `struct xfrm_usersa_info` plus the attributes this crate
@@ -175,6 +175,7 @@ impl SaSpec {
         for attribute in parse_attributes(bytes, base)? {
             let fields = Fields::new(attribute.payload, attribute.offset, 0, "XFRM attribute")?;
             let offset = attribute.offset;
+            let parse_u32 = |what| parse_u32_attribute(attribute.payload, offset, what);
             match attribute.kind {
                 XFRMA_ENCAP => {
                     self.encap = Some(Encap::parse(&fields.sub(
@@ -213,48 +214,15 @@ impl SaSpec {
                         "xfrm_replay_state_esn",
                     )?)?)
                 }
-                XFRMA_SA_EXTRA_FLAGS => {
-                    self.extra_flags = Some(parse_u32_attribute(
-                        attribute.payload,
-                        offset,
-                        "XFRMA_SA_EXTRA_FLAGS",
-                    )?)
-                }
-                XFRMA_MARK => {
-                    self.mark = Some(Mark::parse(&fields.sub(0, Mark::SIZE, "xfrm_mark")?)?)
-                }
-                XFRMA_IF_ID => {
-                    self.if_id = Some(parse_u32_attribute(
-                        attribute.payload,
-                        offset,
-                        "XFRMA_IF_ID",
-                    )?)
-                }
-                XFRMA_TFCPAD => {
-                    self.tfc_pad = Some(parse_u32_attribute(
-                        attribute.payload,
-                        offset,
-                        "XFRMA_TFCPAD",
-                    )?)
-                }
-                XFRMA_SET_MARK => {
-                    self.output_mark = Some(parse_u32_attribute(
-                        attribute.payload,
-                        offset,
-                        "XFRMA_SET_MARK",
-                    )?)
-                }
+                XFRMA_SA_EXTRA_FLAGS => self.extra_flags = Some(parse_u32("XFRMA_SA_EXTRA_FLAGS")?),
+                XFRMA_MARK => self.mark = Some(parse_mark_attribute(attribute.payload, offset)?),
+                XFRMA_IF_ID => self.if_id = Some(parse_u32("XFRMA_IF_ID")?),
+                XFRMA_TFCPAD => self.tfc_pad = Some(parse_u32("XFRMA_TFCPAD")?),
+                XFRMA_SET_MARK => self.output_mark = Some(parse_u32("XFRMA_SET_MARK")?),
                 XFRMA_SET_MARK_MASK => {
-                    self.output_mark_mask = Some(parse_u32_attribute(
-                        attribute.payload,
-                        offset,
-                        "XFRMA_SET_MARK_MASK",
-                    )?)
+                    self.output_mark_mask = Some(parse_u32("XFRMA_SET_MARK_MASK")?)
                 }
-                kind => self.other_attributes.push(RawAttribute {
-                    kind,
-                    payload: attribute.payload.to_vec(),
-                }),
+                _ => self.other_attributes.push(attribute.to_raw()),
             }
         }
         Ok(())
@@ -311,24 +279,14 @@ impl SaSpec {
         if let Some(replay_state) = &self.replay_state {
             put_attribute(buf, XFRMA_REPLAY_VAL, &replay_state.to_bytes());
         }
-        if let Some(extra_flags) = self.extra_flags {
-            put_attribute(buf, XFRMA_SA_EXTRA_FLAGS, &extra_flags.to_ne_bytes());
-        }
+        put_u32_attribute(buf, XFRMA_SA_EXTRA_FLAGS, self.extra_flags);
         if let Some(mark) = self.mark {
             put_attribute(buf, XFRMA_MARK, &mark.to_bytes());
         }
-        if let Some(if_id) = self.if_id {
-            put_attribute(buf, XFRMA_IF_ID, &if_id.to_ne_bytes());
-        }
-        if let Some(tfc_pad) = self.tfc_pad {
-            put_attribute(buf, XFRMA_TFCPAD, &tfc_pad.to_ne_bytes());
-        }
-        if let Some(output_mark) = self.output_mark {
-            put_attribute(buf, XFRMA_SET_MARK, &output_mark.to_ne_bytes());
-        }
-        if let Some(output_mark_mask) = self.output_mark_mask {
-            put_attribute(buf, XFRMA_SET_MARK_MASK, &output_mark_mask.to_ne_bytes());
-        }
+        put_u32_attribute(buf, XFRMA_IF_ID, self.if_id);
+        put_u32_attribute(buf, XFRMA_TFCPAD, self.tfc_pad);
+        put_u32_attribute(buf, XFRMA_SET_MARK, self.output_mark);
+        put_u32_attribute(buf, XFRMA_SET_MARK_MASK, self.output_mark_mask);
         for attribute in &self.other_attributes {
             put_attribute(buf, attribute.kind, &attribute.payload);
         }

@@ -5,8 +5,11 @@ use std::net::IpAddr;
 use crate::attr::{XFRMA_IF_ID, XFRMA_MARK, XFRMA_SRCADDR};
 use crate::codec::{pad_to, put_u16_ne, put_u32_be, Fields};
 use crate::error::ParseError;
-use crate::netlink::{parse_attributes, put_attribute, RawAttribute};
-use crate::types::{family_of, parse_u32_attribute, AddressFamily, IpProtocol, Mark, XfrmAddress};
+use crate::netlink::{parse_attributes, put_attribute, put_u32_attribute, RawAttribute};
+use crate::types::{
+    family_of, parse_mark_attribute, parse_u32_attribute, AddressFamily, IpProtocol, Mark,
+    XfrmAddress,
+};
 
 /// The key of an SA: destination, SPI, family and protocol, optionally narrowed by source
 /// address (`XFRMA_SRCADDR`), mark and xfrm interface id.
@@ -58,9 +61,7 @@ impl SaId {
         if let Some(mark) = self.mark {
             put_attribute(buf, XFRMA_MARK, &mark.to_bytes());
         }
-        if let Some(if_id) = self.if_id {
-            put_attribute(buf, XFRMA_IF_ID, &if_id.to_ne_bytes());
-        }
+        put_u32_attribute(buf, XFRMA_IF_ID, self.if_id);
     }
 
     /// Parses the body; attributes other than the three modelled ones are returned apart.
@@ -80,28 +81,19 @@ impl SaId {
         };
         let mut other = Vec::new();
         for attribute in parse_attributes(fields.rest(Self::SIZE), base + Self::SIZE)? {
-            let attribute_fields =
-                Fields::new(attribute.payload, attribute.offset, 0, "XFRM attribute")?;
+            let offset = attribute.offset;
+            let attribute_fields = Fields::new(attribute.payload, offset, 0, "XFRM attribute")?;
             match attribute.kind {
                 XFRMA_SRCADDR => id.saddr = Some(XfrmAddress::parse(&attribute_fields, 0)?),
-                XFRMA_MARK => {
-                    id.mark = Some(Mark::parse(&attribute_fields.sub(
-                        0,
-                        Mark::SIZE,
-                        "xfrm_mark",
-                    )?)?)
-                }
+                XFRMA_MARK => id.mark = Some(parse_mark_attribute(attribute.payload, offset)?),
                 XFRMA_IF_ID => {
                     id.if_id = Some(parse_u32_attribute(
                         attribute.payload,
-                        attribute.offset,
+                        offset,
                         "XFRMA_IF_ID",
                     )?)
                 }
-                kind => other.push(RawAttribute {
-                    kind,
-                    payload: attribute.payload.to_vec(),
-                }),
+                _ => other.push(attribute.to_raw()),
             }
         }
         Ok((id, other))

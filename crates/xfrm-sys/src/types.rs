@@ -720,6 +720,11 @@ impl AddressFilter {
     }
 }
 
+/// Reads an `XFRMA_MARK` payload (`struct xfrm_mark`).
+pub(crate) fn parse_mark_attribute(payload: &[u8], offset: usize) -> Result<Mark, ParseError> {
+    Mark::parse(&Fields::new(payload, offset, Mark::SIZE, "xfrm_mark")?)
+}
+
 /// Reads a `__u32` attribute payload.
 pub(crate) fn parse_u32_attribute(
     payload: &[u8],

@@ -50,12 +50,12 @@ fn ip(text: &str) -> IpAddr {
 /// One row: the `ip xfrm` arguments and the message the crate must build for them.
 struct Case {
     name: &'static str,
-    args: Vec<&'static str>,
+    args: Vec<String>,
     message: XfrmMessage,
 }
 
-fn args(text: &'static str) -> Vec<&'static str> {
-    text.split_whitespace().collect()
+fn args(text: &str) -> Vec<String> {
+    text.split_whitespace().map(str::to_owned).collect()
 }
 
 fn sa_cases() -> Vec<Case> {
@@ -98,80 +98,15 @@ fn sa_cases() -> Vec<Case> {
         Some(AuthAlgorithm::new(names::HMAC_SHA1, &key(SHA1_KEY), Some(96)).unwrap());
     cases.push(Case {
         name: "newsa ipv4 tunnel aes sha1 selector limits",
-        args: vec![
-            "state",
-            "add",
-            "src",
-            "192.0.2.1",
-            "dst",
-            "192.0.2.2",
-            "proto",
-            "esp",
-            "spi",
-            "0x1000",
-            "reqid",
-            "7",
-            "seq",
-            "9",
-            "mode",
-            "tunnel",
-            "replay-window",
-            "32",
-            "flag",
-            "noecn",
-            "flag",
-            "decap-dscp",
-            "flag",
-            "nopmtudisc",
-            "flag",
-            "wildrecv",
-            "flag",
-            "icmp",
-            "flag",
-            "align4",
-            "sel",
-            "src",
-            "10.1.0.0/16",
-            "dst",
-            "10.2.0.0/16",
-            "proto",
-            "udp",
-            "sport",
-            "500",
-            "dport",
-            "4500",
-            "limit",
-            "byte-soft",
-            "1000",
-            "limit",
-            "byte-hard",
-            "2000",
-            "limit",
-            "packet-soft",
-            "10",
-            "limit",
-            "packet-hard",
-            "20",
-            "limit",
-            "time-soft",
-            "30",
-            "limit",
-            "time-hard",
-            "60",
-            "limit",
-            "time-use-soft",
-            "40",
-            "limit",
-            "time-use-hard",
-            "80",
-            "enc",
-            "cbc(aes)",
-            AES128_KEY,
-            "auth-trunc",
-            "hmac(sha1)",
-            SHA1_KEY,
-            "96",
-        ],
+        args: args(&format!(
+            "state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x1000 reqid 7 seq 9 mode tunnel \
+             replay-window 32 \
+             flag noecn flag decap-dscp flag nopmtudisc flag wildrecv flag icmp flag align4 \
+             sel src 10.1.0.0/16 dst 10.2.0.0/16 proto udp sport 500 dport 4500 \
+             limit byte-soft 1000 limit byte-hard 2000 limit packet-soft 10 limit packet-hard 20 \
+             limit time-soft 30 limit time-hard 60 limit time-use-soft 40 limit time-use-hard 80 \
+             enc cbc(aes) {AES128_KEY} auth-trunc hmac(sha1) {SHA1_KEY} 96"
+        )),
         message: XfrmMessage::NewSa(sa),
     });
 
@@ -209,53 +144,13 @@ fn sa_cases() -> Vec<Case> {
     sa.output_mark_mask = Some(0xf);
     cases.push(Case {
         name: "newsa ipv4 transport espinudp 3des md5 marks",
-        args: vec![
-            "state",
-            "add",
-            "src",
-            "192.0.2.1",
-            "dst",
-            "192.0.2.2",
-            "proto",
-            "esp",
-            "spi",
-            "0x2000",
-            "mode",
-            "transport",
-            "flag",
-            "af-unspec",
-            "replay-seq",
-            "3",
-            "replay-oseq",
-            "4",
-            "encap",
-            "espinudp",
-            "4500",
-            "4501",
-            "198.51.100.7",
-            "enc",
-            "cbc(des3_ede)",
-            DES3_KEY,
-            "auth",
-            "hmac(md5)",
-            MD5_KEY,
-            "extra-flag",
-            "dont-encap-dscp",
-            "extra-flag",
-            "oseq-may-wrap",
-            "mark",
-            "7",
-            "mask",
-            "0xff",
-            "if_id",
-            "9",
-            "tfcpad",
-            "16",
-            "output-mark",
-            "3",
-            "mask",
-            "0xf",
-        ],
+        args: args(&format!(
+            "state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x2000 mode transport \
+             flag af-unspec replay-seq 3 replay-oseq 4 encap espinudp 4500 4501 198.51.100.7 \
+             enc cbc(des3_ede) {DES3_KEY} auth hmac(md5) {MD5_KEY} \
+             extra-flag dont-encap-dscp extra-flag oseq-may-wrap \
+             mark 7 mask 0xff if_id 9 tfcpad 16 output-mark 3 mask 0xf"
+        )),
         message: XfrmMessage::NewSa(sa),
     });
 
@@ -278,39 +173,12 @@ fn sa_cases() -> Vec<Case> {
     });
     cases.push(Case {
         name: "newsa ipv6 tunnel gcm esn",
-        args: vec![
-            "state",
-            "add",
-            "src",
-            "2001:db8::1",
-            "dst",
-            "2001:db8::2",
-            "proto",
-            "esp",
-            "spi",
-            "0x3000",
-            "reqid",
-            "3",
-            "mode",
-            "tunnel",
-            "flag",
-            "esn",
-            "replay-window",
-            "128",
-            "replay-seq-hi",
-            "1",
-            "replay-oseq-hi",
-            "2",
-            "sel",
-            "src",
-            "2001:db8:1::/48",
-            "dst",
-            "2001:db8:2::/48",
-            "aead",
-            "rfc4106(gcm(aes))",
-            GCM128_KEY,
-            "128",
-        ],
+        args: args(&format!(
+            "state add src 2001:db8::1 dst 2001:db8::2 proto esp spi 0x3000 reqid 3 mode tunnel \
+             flag esn replay-window 128 replay-seq-hi 1 replay-oseq-hi 2 \
+             sel src 2001:db8:1::/48 dst 2001:db8:2::/48 \
+             aead rfc4106(gcm(aes)) {GCM128_KEY} 128"
+        )),
         message: XfrmMessage::NewSa(sa),
     });
 
@@ -354,25 +222,10 @@ fn sa_cases() -> Vec<Case> {
         );
         cases.push(Case {
             name,
-            args: vec![
-                "state",
-                "add",
-                "src",
-                "192.0.2.1",
-                "dst",
-                "192.0.2.2",
-                "proto",
-                "esp",
-                "spi",
-                spi_text,
-                "enc",
-                "cbc(aes)",
-                AES256_KEY,
-                "auth-trunc",
-                auth,
-                auth_key,
-                truncation,
-            ],
+            args: args(&format!(
+                "state add src 192.0.2.1 dst 192.0.2.2 proto esp spi {spi_text} \
+                 enc cbc(aes) {AES256_KEY} auth-trunc {auth} {auth_key} {truncation}"
+            )),
             message: XfrmMessage::NewSa(sa),
         });
     }
@@ -408,29 +261,10 @@ fn sa_cases() -> Vec<Case> {
         Some(AuthAlgorithm::new(names::HMAC_SHA256, &key(SHA256_KEY), Some(128)).unwrap());
     cases.push(Case {
         name: "updsa",
-        args: vec![
-            "state",
-            "update",
-            "src",
-            "192.0.2.1",
-            "dst",
-            "192.0.2.2",
-            "proto",
-            "esp",
-            "spi",
-            "0x1000",
-            "reqid",
-            "7",
-            "mode",
-            "tunnel",
-            "enc",
-            "cbc(aes)",
-            AES128_KEY,
-            "auth-trunc",
-            "hmac(sha256)",
-            SHA256_KEY,
-            "128",
-        ],
+        args: args(&format!(
+            "state update src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x1000 reqid 7 mode tunnel \
+             enc cbc(aes) {AES128_KEY} auth-trunc hmac(sha256) {SHA256_KEY} 128"
+        )),
         message: XfrmMessage::UpdateSa(sa),
     });
 
@@ -630,7 +464,7 @@ fn policy_cases() -> Vec<Case> {
 
 /// Runs `ip xfrm ARGS` under strace in `netns` and returns the XFRM requests it sent, as
 /// reassembled from strace's `-e write=all` hex dump.
-fn capture(netns: &Netns, args: &[&str]) -> Vec<Vec<u8>> {
+fn capture(netns: &Netns, args: &[String]) -> Vec<Vec<u8>> {
     let mut strace_args = vec![
         "-f",
         "-qq",
@@ -644,7 +478,7 @@ fn capture(netns: &Netns, args: &[&str]) -> Vec<Vec<u8>> {
         "ip",
         "xfrm",
     ];
-    strace_args.extend_from_slice(args);
+    strace_args.extend(args.iter().map(String::as_str));
     let output = netns.exec("strace", &strace_args);
     let stderr = String::from_utf8_lossy(&output.stderr);
 

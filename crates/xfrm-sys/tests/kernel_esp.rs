@@ -288,41 +288,19 @@ impl Pair {
     fn new(ipv6: bool, tunnel: bool) -> Pair {
         let left = Netns::new("left");
         let right = Netns::new("right");
-        left.ip(&[
-            "link",
-            "add",
-            "xfl",
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "xfr",
-            "netns",
-            &right.name,
-        ]);
+        left.ip_command(&format!(
+            "link add xfl type veth peer name xfr netns {}",
+            right.name
+        ));
         let (left_outer, right_outer, prefix) = if ipv6 {
             (ip("2001:db8:77::1"), ip("2001:db8:77::2"), "64")
         } else {
             (ip("192.168.77.1"), ip("192.168.77.2"), "24")
         };
-        left.ip(&[
-            "addr",
-            "add",
-            &format!("{left_outer}/{prefix}"),
-            "dev",
-            "xfl",
-            "nodad",
-        ]);
-        right.ip(&[
-            "addr",
-            "add",
-            &format!("{right_outer}/{prefix}"),
-            "dev",
-            "xfr",
-            "nodad",
-        ]);
-        left.ip(&["link", "set", "xfl", "up"]);
-        right.ip(&["link", "set", "xfr", "up"]);
+        for (netns, device, address) in [(&left, "xfl", left_outer), (&right, "xfr", right_outer)] {
+            netns.ip_command(&format!("addr add {address}/{prefix} dev {device} nodad"));
+            netns.ip_command(&format!("link set {device} up"));
+        }
 
         let (left_inner, right_inner) = if !tunnel {
             (left_outer, right_outer)
@@ -332,42 +310,17 @@ impl Pair {
             } else {
                 (ip("10.1.0.1"), ip("10.2.0.1"), "32")
             };
-            left.ip(&[
-                "addr",
-                "add",
-                &format!("{left_inner}/{host}"),
-                "dev",
-                "lo",
-                "nodad",
-            ]);
-            right.ip(&[
-                "addr",
-                "add",
-                &format!("{right_inner}/{host}"),
-                "dev",
-                "lo",
-                "nodad",
-            ]);
-            let left_route = format!("{right_inner}/{host}");
-            let right_route = format!("{left_inner}/{host}");
-            left.ip(&[
-                "route",
-                "add",
-                &left_route,
-                "via",
-                &right_outer.to_string(),
-                "src",
-                &left_inner.to_string(),
-            ]);
-            right.ip(&[
-                "route",
-                "add",
-                &right_route,
-                "via",
-                &left_outer.to_string(),
-                "src",
-                &right_inner.to_string(),
-            ]);
+            // Each side's inner address is on its loopback device, and the route to the other's
+            // goes through the other gateway's outer address.
+            for (netns, inner, peer_inner, peer_outer) in [
+                (&left, left_inner, right_inner, right_outer),
+                (&right, right_inner, left_inner, left_outer),
+            ] {
+                netns.ip_command(&format!("addr add {inner}/{host} dev lo nodad"));
+                netns.ip_command(&format!(
+                    "route add {peer_inner}/{host} via {peer_outer} src {inner}"
+                ));
+            }
             (left_inner, right_inner)
         };
 
@@ -494,8 +447,12 @@ fn des3_sha1(sa: &mut SaSpec) {
     );
 }
 
-/// Pings across the pair and checks that both SAs counted the packets on both sides.
-fn ping_through(ipv6: bool, tunnel: bool, configure: &dyn Fn(&mut SaSpec)) {
+/// Pings across the pair and checks that both SAs counted the packets on both sides. Skips
+/// `test` unless it runs as root.
+fn ping_through(test: &str, ipv6: bool, tunnel: bool, configure: &dyn Fn(&mut SaSpec)) {
+    if !require_root(test) {
+        return;
+    }
     let mut pair = Pair::new(ipv6, tunnel);
     let outbound = pair.sa(pair.left_outer, pair.right_outer, 0x501, configure);
     let inbound = pair.sa(pair.right_outer, pair.left_outer, 0x502, configure);
@@ -530,37 +487,25 @@ fn ping_through(ipv6: bool, tunnel: bool, configure: &dyn Fn(&mut SaSpec)) {
 #[test]
 #[ignore = "needs a kernel with ESP: runs in the VM (ci/steps/52-xfrm-vm.sh)"]
 fn ping_crosses_ipv4_tunnel() {
-    if !require_root("ping_crosses_ipv4_tunnel") {
-        return;
-    }
-    ping_through(false, true, &aes_sha256);
+    ping_through("ping_crosses_ipv4_tunnel", false, true, &aes_sha256);
 }
 
 #[test]
 #[ignore = "needs a kernel with ESP: runs in the VM (ci/steps/52-xfrm-vm.sh)"]
 fn ping_crosses_ipv4_transport() {
-    if !require_root("ping_crosses_ipv4_transport") {
-        return;
-    }
-    ping_through(false, false, &gcm);
+    ping_through("ping_crosses_ipv4_transport", false, false, &gcm);
 }
 
 #[test]
 #[ignore = "needs a kernel with ESP: runs in the VM (ci/steps/52-xfrm-vm.sh)"]
 fn ping_crosses_ipv6_tunnel() {
-    if !require_root("ping_crosses_ipv6_tunnel") {
-        return;
-    }
-    ping_through(true, true, &gcm);
+    ping_through("ping_crosses_ipv6_tunnel", true, true, &gcm);
 }
 
 #[test]
 #[ignore = "needs a kernel with ESP: runs in the VM (ci/steps/52-xfrm-vm.sh)"]
 fn ping_crosses_ipv6_transport() {
-    if !require_root("ping_crosses_ipv6_transport") {
-        return;
-    }
-    ping_through(true, false, &des3_sha1);
+    ping_through("ping_crosses_ipv6_transport", true, false, &des3_sha1);
 }
 
 #[test]

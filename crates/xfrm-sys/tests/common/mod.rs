@@ -53,6 +53,12 @@ impl Netns {
         run(Command::new("ip").args(["-n", &self.name]).args(args))
     }
 
+    /// Runs `ip COMMAND` in the namespace, with COMMAND split at whitespace, and panics with
+    /// its output if it fails.
+    pub fn ip_command(&self, command: &str) -> Output {
+        self.ip(&command.split_whitespace().collect::<Vec<_>>())
+    }
+
     /// Runs a command in the namespace and returns its output, whatever its status.
     pub fn exec(&self, program: &str, args: &[&str]) -> Output {
         Command::new("ip")
