@@ -45,7 +45,12 @@ fail() {
     exit 1
 }
 
-"$harness/install-deps.sh" >/dev/null
+# scripts/install-deps.sh already ran the harness's installer in a full CI run. Calling it again
+# only when strongSwan is missing avoids a second run of its last line, `ipsec --version | head
+# -1` under pipefail, which exits 141 when `head` closes the pipe first (seen once in 30 runs).
+if [ ! -x /usr/sbin/ipsec ] || [ ! -e /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ]; then
+    "$harness/install-deps.sh" >/dev/null
+fi
 
 gateway=${GATEWAY:-}
 if [ -z "$gateway" ]; then
