@@ -9,9 +9,9 @@
 //!   section 2 for IKE, used the same way in IKEv1 by strongSwan 5.9.8).
 //!
 //! Constant time: MODP exponentiation is this crate's own Montgomery arithmetic on fixed-size
-//! limb arrays (module `modexp`): a fixed window for the peer's base, a fixed-base table for
-//! generator 2, masked table lookups, and an exponent processed for its full public bit length
-//! (the `MODP*_EXPONENT_BITS` constants). The ECP groups use the RustCrypto `p256`/`p384`
+//! limb arrays (module `modexp`). It uses a fixed window for the peer's base and a fixed-base
+//! table for generator 2, reads every table entry through a mask, and processes the exponent for
+//! its full public bit length (the `MODP*_EXPONENT_BITS` constants). The ECP groups use the RustCrypto `p256`/`p384`
 //! scalar multiplication and Curve25519 uses `x25519-dalek`, both constant-time.
 //!
 //! `benches/ike-vs-openssl.sh` prints our cost next to OpenSSL's for MODP2048 and Curve25519.
@@ -112,7 +112,7 @@ struct ModpGroup {
     exponent_bits: u32,
 }
 
-// Private exponent lengths. NIST SP 800-56A Rev. 3 section 5.6.1.1.1 asks for a private key of at
+// Private exponent lengths. NIST SP 800-56A Rev. 3 section 5.6.1.1.1 requires a private key of at
 // least 2s bits in a safe-prime group of security strength s, because Pollard's lambda finds an
 // n-bit exponent in about 2^(n/2) steps. The strengths s come from NIST SP 800-57 Part 1 Table 2
 // for 1024, 2048 and 3072 bits (80, 112, 128), and for 1536 and 4096 bits from the formula of

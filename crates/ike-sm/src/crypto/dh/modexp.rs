@@ -1,6 +1,6 @@
 //! Constant-time modular exponentiation for the MODP groups, on fixed-size arrays of 64-bit limbs.
 //!
-//! A [`ModpContext<N, D>`] holds one odd modulus of `N` little-endian limbs (`D = 2N` sizes the
+//! A [`ModpContext<N, D>`] contains one odd modulus of `N` little-endian limbs (`D = 2N` sizes the
 //! double-width product of a squaring) and its Montgomery constants, with R = 2^(64N):
 //! - multiplication is CIOS (coarsely integrated operand scanning: one multiply row, then one
 //!   reduction row, per limb of the multiplier), u64 limbs with u128 products;
@@ -75,7 +75,7 @@ fn sub_borrow(a: u64, b: u64, borrow: u64) -> (u64, u64) {
     (d2, (b1 | b2) as u64)
 }
 
-/// An all-ones mask when `choice` is true, zero otherwise.
+/// Returns an all-ones mask when `choice` is true and zero otherwise.
 #[inline(always)]
 fn mask(choice: Choice) -> u64 {
     0u64.wrapping_sub(u64::from(choice.unwrap_u8()))
@@ -124,7 +124,7 @@ impl<const N: usize, const D: usize> ModpContext<N, D> {
         context
     }
 
-    /// The modulus as big-endian bytes.
+    /// Returns the modulus as big-endian bytes.
     #[cfg(test)]
     pub(super) fn modulus_be(&self) -> Vec<u8> {
         limbs_to_be(&self.modulus)
@@ -222,7 +222,8 @@ impl<const N: usize, const D: usize> ModpContext<N, D> {
         result
     }
 
-    /// The fixed-base table: row j, entry d is 2^(d * 2^(5j)) in Montgomery form.
+    /// Returns the fixed-base table, building it on first use. Row j, entry d is 2^(d * 2^(5j))
+    /// in Montgomery form.
     fn generator_table(&self) -> &[[u64; N]] {
         self.generator_table.get_or_init(|| {
             let entries = 1usize << FIXED_BASE_WINDOW_BITS;
@@ -426,7 +427,7 @@ fn less_than<const N: usize>(a: &[u64; N], b: &[u64; N]) -> bool {
 
 /// The operations [`super::DhGroup`] needs from a [`ModpContext`] of any size.
 pub(super) trait ModpArithmetic: Send + Sync {
-    /// The prime as big-endian bytes.
+    /// Returns the prime as big-endian bytes.
     #[cfg(test)]
     fn modulus_be(&self) -> Vec<u8>;
     /// Returns whether a big-endian value satisfies 1 < y < p - 1.
