@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ike_wire::{
@@ -29,7 +30,9 @@ pub(crate) const MAX_DATAGRAM_LEN: usize = 64 * 1024;
 
 /// One configured connection and what the engine remembers about it.
 pub(crate) struct Connection {
-    pub(crate) config: ConnectionConfig,
+    /// Shared, so that a handler that needs the configuration while it mutates the engine
+    /// clones a pointer instead of every string and proposal list.
+    pub(crate) config: Arc<ConnectionConfig>,
     pub(crate) newest_isakmp: Option<u32>,
     pub(crate) newest_ipsec: Option<u32>,
     pub(crate) ike_algorithm_newest: Option<String>,
@@ -336,7 +339,7 @@ impl Endpoint {
             });
         }
         self.engine.connections.push(Connection {
-            config,
+            config: Arc::new(config),
             newest_isakmp: None,
             newest_ipsec: None,
             ike_algorithm_newest: None,

@@ -1,6 +1,7 @@
 //! Main Mode (RFC 2409 5, identity protection exchange) and the ISAKMP SA it creates.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ike_wire::{
@@ -59,7 +60,8 @@ pub(crate) struct IsakmpSa {
     pub(crate) ke_r: Vec<u8>,
     pub(crate) ni: Vec<u8>,
     pub(crate) nr: Vec<u8>,
-    pub(crate) keys: Option<Phase1Keys>,
+    /// Shared, so that a handler clones a pointer rather than the key material.
+    pub(crate) keys: Option<Arc<Phase1Keys>>,
     /// The current CBC IV: the last ciphertext block of the last phase 1 message once Main Mode
     /// is complete.
     pub(crate) iv: Vec<u8>,
@@ -295,7 +297,11 @@ impl Endpoint {
     }
 
     /// Finds the connections a first Main Mode message from `remote` to `local` may belong to.
-    fn responder_candidates(&self, local: SocketAddr, remote: SocketAddr) -> Vec<ConnectionConfig> {
+    fn responder_candidates(
+        &self,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Vec<Arc<ConnectionConfig>> {
         self.engine
             .connections
             .iter()
@@ -607,7 +613,7 @@ impl Endpoint {
         sa.ke_r = public.clone();
         sa.ni = nonce.to_vec();
         sa.nr = self.random_bytes(NONCE_LEN);
-        sa.keys = derive_phase1_keys(&config.auth, &choice, sa, &shared);
+        sa.keys = derive_phase1_keys(&config.auth, &choice, sa, &shared).map(Arc::new);
         let Some(keys) = &sa.keys else { return };
         sa.iv = phase1_iv(keys, &sa.ke_i, &sa.ke_r);
         self.detect_nat(sa, &config, &message.payloads, sa.local, remote);
@@ -667,7 +673,7 @@ impl Endpoint {
         };
         sa.ke_r = ke.to_vec();
         sa.nr = nonce.to_vec();
-        sa.keys = derive_phase1_keys(&config.auth, &choice, sa, &shared);
+        sa.keys = derive_phase1_keys(&config.auth, &choice, sa, &shared).map(Arc::new);
         sa.dh = None;
         let Some(keys) = sa.keys.clone() else { return };
         sa.iv = phase1_iv(&keys, &sa.ke_i, &sa.ke_r);

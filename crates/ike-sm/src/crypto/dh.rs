@@ -8,31 +8,21 @@
 //! - Curve25519: 32-byte little-endian u-coordinates as RFC 7748 defines them (RFC 8031
 //!   section 2 for IKE, used the same way in IKEv1 by strongSwan 5.9.8).
 //!
-//! Constant time: MODP exponentiation uses crypto-bigint's `BoxedMontyForm::pow_bounded_exp`, a
-//! fixed-window Montgomery exponentiation whose memory accesses and running time depend only on
-//! the exponent's bit length, which is a public constant per group. The ECP groups use the
-//! RustCrypto `p256`/`p384` scalar multiplication and Curve25519 uses `x25519-dalek`, both
-//! constant-time.
+//! Constant time: MODP exponentiation is this crate's own Montgomery arithmetic on fixed-size
+//! limb arrays (module `modexp`). It uses a fixed window for the peer's base and a fixed-base
+//! table for generator 2, reads every table entry through a mask, and processes the exponent for
+//! its full public bit length (the `MODP*_EXPONENT_BITS` constants). The ECP groups use the RustCrypto `p256`/`p384`
+//! scalar multiplication and Curve25519 uses `x25519-dalek`, both constant-time.
 //!
-//! Why crypto-bigint 0.6 `BoxedMontyForm`: it is constant-time with respect to the exponent,
-//! pure Rust, and works at run-time sizes so one code path serves every MODP group. The
-//! alternatives, measured for a 320-bit exponent modulo the 2048-bit prime (release build, one
-//! core of the 2-core development VM, plain timing loop, December 2026):
-//! - crypto-bigint 0.6 `BoxedMontyForm::pow_bounded_exp`: 1.12 ms (chosen).
-//! - crypto-bigint 0.6 fixed-size `MontyForm<U2048>`: 1.19 ms, no faster and one type per size.
-//! - crypto-bigint 0.7 `BoxedMontyForm`: 0.87 ms, but it requires Rust 1.87 (the workspace
-//!   supports 1.85) and rand_core 0.10, while `p256` 0.13 and `x25519-dalek` 2 take rand_core 0.6.
-//! - num-bigint 0.4 `modpow`: 1.28 ms, and its running time depends on the exponent's bits.
-//!
-//! OpenSSL's assembly is several times faster. `benches/ike-vs-openssl.sh` prints the ratio.
+//! `benches/ike-vs-openssl.sh` prints our cost next to OpenSSL's for MODP2048 and Curve25519.
 
+mod modexp;
 mod primes;
 
 use std::fmt;
 use std::sync::OnceLock;
 
-use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
-use crypto_bigint::{BoxedUint, Odd, RandomBits};
+use modexp::{ModpArithmetic, ModpContext};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use rand_core::CryptoRngCore;
 use subtle::ConstantTimeEq;
@@ -118,10 +108,32 @@ struct ModpGroup {
     prime_hex: &'static str,
     /// Prime length in bits (and bytes of the encoding times 8).
     bits: u32,
-    /// Private exponent length in bits: the upper end of the exponent sizes RFC 3526 section 8
-    /// gives for the group's strength estimate, and 160 bits for groups 1 and 2.
+    /// Private exponent length in bits, one of the `MODP*_EXPONENT_BITS` constants.
     exponent_bits: u32,
 }
+
+// Private exponent lengths. NIST SP 800-56A Rev. 3 section 5.6.1.1.1 requires a private key of at
+// least 2s bits in a safe-prime group of security strength s, because Pollard's lambda finds an
+// n-bit exponent in about 2^(n/2) steps. The strengths s come from NIST SP 800-57 Part 1 Table 2
+// for 1024, 2048 and 3072 bits (80, 112, 128), and for 1536 and 4096 bits from the formula of
+// NIST SP 800-56B Rev. 2 Appendix D, (1.923 (L ln 2)^(1/3) (ln(L ln 2))^(2/3) - 4.69) / ln 2
+// rounded to a multiple of 8, which gives 96 and 152 (and 72 for 768, 80, 112 and 128 for the
+// others). Each length below is at least 2s. Groups 5, 14, 15 and 16 round 2s up (by 8, 1, 19
+// and 21 bits) as a margin over an estimate that is itself rounded.
+
+/// Private exponent length of group 1 (768-bit MODP): 160 bits, more than 2s = 144 because no
+/// group here uses fewer than the 160 bits of group 2.
+pub const MODP768_EXPONENT_BITS: u32 = 160;
+/// Private exponent length of group 2 (1024-bit MODP, s = 80): 160 bits.
+pub const MODP1024_EXPONENT_BITS: u32 = 160;
+/// Private exponent length of group 5 (1536-bit MODP, s = 96): 200 bits.
+pub const MODP1536_EXPONENT_BITS: u32 = 200;
+/// Private exponent length of group 14 (2048-bit MODP, s = 112): 225 bits.
+pub const MODP2048_EXPONENT_BITS: u32 = 225;
+/// Private exponent length of group 15 (3072-bit MODP, s = 128): 275 bits.
+pub const MODP3072_EXPONENT_BITS: u32 = 275;
+/// Private exponent length of group 16 (4096-bit MODP, s = 152): 325 bits.
+pub const MODP4096_EXPONENT_BITS: u32 = 325;
 
 impl DhGroup {
     /// Every supported group, in Group Description order.
@@ -200,16 +212,20 @@ impl DhGroup {
                 PrivateKey::X25519(x25519_dalek::StaticSecret::random_from_rng(&mut *rng))
             }
             modp => {
-                let group = modp.modp().expect("every other group is MODP");
+                let bits = modp
+                    .modp()
+                    .expect("every other group is MODP")
+                    .exponent_bits;
+                let mut bytes = vec![0u8; bits.div_ceil(8) as usize];
                 loop {
-                    // Rejection of an exponent below 2 happens with probability 2^-159 at most.
-                    let exponent =
-                        BoxedUint::random_bits_with_precision(rng, group.exponent_bits, group.bits);
-                    if exponent.bits_vartime() > 1 {
-                        break PrivateKey::Modp(ModpExponent {
-                            value: exponent,
-                            bits: group.exponent_bits,
-                        });
+                    // A uniformly random exponent of `bits` bits. Rejection of a value below 2
+                    // happens with probability 2^-159 at most.
+                    rng.fill_bytes(&mut bytes);
+                    bytes[0] &= 0xff >> (8 * bytes.len() as u32 - bits);
+                    let exponent = ModpExponent::from_be(&bytes, bits);
+                    if !exponent.is_below_two() {
+                        bytes.zeroize();
+                        break PrivateKey::Modp(exponent);
                     }
                 }
             }
@@ -224,63 +240,72 @@ impl DhGroup {
             DhGroup::Modp768 => &ModpGroup {
                 prime_hex: primes::MODP_768,
                 bits: 768,
-                exponent_bits: 160,
+                exponent_bits: MODP768_EXPONENT_BITS,
             },
             DhGroup::Modp1024 => &ModpGroup {
                 prime_hex: primes::MODP_1024,
                 bits: 1024,
-                exponent_bits: 160,
+                exponent_bits: MODP1024_EXPONENT_BITS,
             },
             DhGroup::Modp1536 => &ModpGroup {
                 prime_hex: primes::MODP_1536,
                 bits: 1536,
-                exponent_bits: 240,
+                exponent_bits: MODP1536_EXPONENT_BITS,
             },
             DhGroup::Modp2048 => &ModpGroup {
                 prime_hex: primes::MODP_2048,
                 bits: 2048,
-                exponent_bits: 320,
+                exponent_bits: MODP2048_EXPONENT_BITS,
             },
             DhGroup::Modp3072 => &ModpGroup {
                 prime_hex: primes::MODP_3072,
                 bits: 3072,
-                exponent_bits: 420,
+                exponent_bits: MODP3072_EXPONENT_BITS,
             },
             DhGroup::Modp4096 => &ModpGroup {
                 prime_hex: primes::MODP_4096,
                 bits: 4096,
-                exponent_bits: 480,
+                exponent_bits: MODP4096_EXPONENT_BITS,
             },
             _ => return None,
         };
         Some(group)
     }
 
-    /// Montgomery parameters for a MODP group, computed once per process.
-    fn monty_params(self) -> Option<&'static BoxedMontyParams> {
-        static PARAMS: [OnceLock<BoxedMontyParams>; 6] = [
-            OnceLock::new(),
-            OnceLock::new(),
-            OnceLock::new(),
-            OnceLock::new(),
-            OnceLock::new(),
-            OnceLock::new(),
-        ];
-        let index = match self {
-            DhGroup::Modp768 => 0,
-            DhGroup::Modp1024 => 1,
-            DhGroup::Modp1536 => 2,
-            DhGroup::Modp2048 => 3,
-            DhGroup::Modp3072 => 4,
-            DhGroup::Modp4096 => 5,
+    /// Returns the private exponent length in bits of a MODP group (the `MODP*_EXPONENT_BITS`
+    /// constants), or `None` for an elliptic-curve group.
+    pub fn private_exponent_bits(self) -> Option<u32> {
+        self.modp().map(|group| group.exponent_bits)
+    }
+
+    /// Montgomery arithmetic for a MODP group, set up once per process.
+    fn arithmetic(self) -> Option<&'static dyn ModpArithmetic> {
+        fn context<const N: usize, const D: usize>(
+            cell: &'static OnceLock<ModpContext<N, D>>,
+            group: &ModpGroup,
+        ) -> &'static dyn ModpArithmetic {
+            cell.get_or_init(|| {
+                ModpContext::new(&decode_hex_prime(group.prime_hex), group.exponent_bits)
+            })
+        }
+        static MODP768: OnceLock<ModpContext<12, 24>> = OnceLock::new();
+        static MODP1024: OnceLock<ModpContext<16, 32>> = OnceLock::new();
+        static MODP1536: OnceLock<ModpContext<24, 48>> = OnceLock::new();
+        static MODP2048: OnceLock<ModpContext<32, 64>> = OnceLock::new();
+        static MODP3072: OnceLock<ModpContext<48, 96>> = OnceLock::new();
+        static MODP4096: OnceLock<ModpContext<64, 128>> = OnceLock::new();
+
+        let group = self.modp()?;
+        let arithmetic = match self {
+            DhGroup::Modp768 => context(&MODP768, group),
+            DhGroup::Modp1024 => context(&MODP1024, group),
+            DhGroup::Modp1536 => context(&MODP1536, group),
+            DhGroup::Modp2048 => context(&MODP2048, group),
+            DhGroup::Modp3072 => context(&MODP3072, group),
+            DhGroup::Modp4096 => context(&MODP4096, group),
             _ => return None,
         };
-        let group = self.modp()?;
-        Some(PARAMS[index].get_or_init(|| {
-            let prime = decode_hex_prime(group.prime_hex, group.bits);
-            let odd = Odd::new(prime).expect("MODP primes are odd");
-            BoxedMontyParams::new_vartime(odd)
-        }))
+        Some(arithmetic)
     }
 }
 
@@ -301,25 +326,41 @@ impl fmt::Display for DhGroup {
     }
 }
 
-/// Decodes one of the compiled-in prime constants.
-fn decode_hex_prime(hex: &str, bits: u32) -> BoxedUint {
-    let bytes: Vec<u8> = (0..hex.len())
+/// Decodes one of the compiled-in prime constants to big-endian bytes.
+fn decode_hex_prime(hex: &str) -> Vec<u8> {
+    (0..hex.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("prime constants are hex"))
-        .collect();
-    BoxedUint::from_be_slice(&bytes, bits).expect("prime constants fit their bit length")
+        .collect()
 }
 
 /// A MODP private exponent, zeroized on drop, with the public bound on its bit length that the
 /// exponentiation runs for.
 struct ModpExponent {
-    value: BoxedUint,
+    /// Little-endian 64-bit limbs.
+    limbs: Vec<u64>,
     bits: u32,
+}
+
+impl ModpExponent {
+    fn from_be(bytes: &[u8], bits: u32) -> Self {
+        Self {
+            limbs: modexp::exponent_limbs(bytes),
+            bits,
+        }
+    }
+
+    /// Returns whether the value is 0 or 1. Only a rejected value takes the early return.
+    fn is_below_two(&self) -> bool {
+        let high = self.limbs.iter().skip(1).fold(0, |acc, &limb| acc | limb);
+        let low = self.limbs.first().copied().unwrap_or(0);
+        (high | (low >> 1)) == 0
+    }
 }
 
 impl Drop for ModpExponent {
     fn drop(&mut self) {
-        self.value.zeroize();
+        self.limbs.zeroize();
     }
 }
 
@@ -385,20 +426,15 @@ impl DhPrivate {
                 PrivateKey::X25519(secret)
             }
             modp => {
-                let params = modp.monty_params().expect("every other group is MODP");
-                let bits = params.bits_precision();
-                if bytes.len() > bits as usize / 8 {
+                let len = modp.public_len();
+                if bytes.len() > len {
                     return Err(invalid("longer than the prime"));
                 }
-                let exponent = BoxedUint::from_be_slice(bytes, bits)
-                    .map_err(|_| invalid("longer than the prime"))?;
-                if exponent.bits_vartime() < 2 {
+                let exponent = ModpExponent::from_be(bytes, 8 * len as u32);
+                if exponent.is_below_two() {
                     return Err(invalid("exponent below 2"));
                 }
-                PrivateKey::Modp(ModpExponent {
-                    value: exponent,
-                    bits,
-                })
+                PrivateKey::Modp(exponent)
             }
         };
         Ok(Self { group, key })
@@ -413,15 +449,8 @@ impl DhPrivate {
     pub fn public_value(&self) -> Vec<u8> {
         match &self.key {
             PrivateKey::Modp(exponent) => {
-                let params = self.group.monty_params().expect("MODP key in a MODP group");
-                let generator = BoxedMontyForm::new(
-                    BoxedUint::from(2u64).widen(params.bits_precision()),
-                    params.clone(),
-                );
-                let public = generator
-                    .pow_bounded_exp(&exponent.value, exponent.bits)
-                    .retrieve();
-                to_fixed_be(&public, self.group.public_len())
+                let arithmetic = self.group.arithmetic().expect("MODP key in a MODP group");
+                arithmetic.pow_generator(&exponent.limbs, exponent.bits)
             }
             PrivateKey::Ecp256(scalar) => {
                 let point = p256::PublicKey::from_secret_scalar(scalar).to_encoded_point(false);
@@ -455,30 +484,20 @@ impl DhPrivate {
 
         match &self.key {
             PrivateKey::Modp(exponent) => {
-                let params = group.monty_params().expect("MODP key in a MODP group");
-                let bits = params.bits_precision();
-                let peer = BoxedUint::from_be_slice(peer_public, bits)
-                    .map_err(|_| DhError::PublicValueOutOfRange { group })?;
-                let p_minus_1 = params
-                    .modulus()
-                    .as_ref()
-                    .wrapping_sub(&BoxedUint::one_with_precision(bits));
-                let one = BoxedUint::one_with_precision(bits);
-                if peer <= one || peer >= p_minus_1 {
+                let arithmetic = group.arithmetic().expect("MODP key in a MODP group");
+                if !arithmetic.is_valid_public(peer_public) {
                     return Err(DhError::PublicValueOutOfRange { group });
                 }
 
-                let base = BoxedMontyForm::new(peer, params.clone());
-                let mut shared_monty = base.pow_bounded_exp(&exponent.value, exponent.bits);
-                let mut shared = shared_monty.retrieve();
-                shared_monty.zeroize();
-                let degenerate: bool = shared.ct_eq(&one).into();
-                let bytes = Secret::new(to_fixed_be(&shared, group.shared_secret_len()));
-                shared.zeroize();
+                let shared =
+                    Secret::new(arithmetic.pow(peer_public, &exponent.limbs, exponent.bits));
+                let mut one = vec![0u8; shared.len()];
+                one[shared.len() - 1] = 1;
+                let degenerate: bool = shared.as_bytes().ct_eq(&one).into();
                 if degenerate {
                     return Err(DhError::DegenerateSharedSecret { group });
                 }
-                Ok(bytes)
+                Ok(shared)
             }
             PrivateKey::Ecp256(scalar) => {
                 let point = ecp_point::<p256::NistP256>(peer_public)
@@ -503,20 +522,6 @@ impl DhPrivate {
             }
         }
     }
-}
-
-/// Big-endian encoding left-padded with zeros to `len` bytes.
-/// The intermediate encoding is zeroized, because for a shared secret it is secret.
-fn to_fixed_be(value: &BoxedUint, len: usize) -> Vec<u8> {
-    let mut bytes = value.to_be_bytes();
-    let mut out = vec![0u8; len];
-    if bytes.len() >= len {
-        out.copy_from_slice(&bytes[bytes.len() - len..]);
-    } else {
-        out[len - bytes.len()..].copy_from_slice(&bytes);
-    }
-    bytes.zeroize();
-    out
 }
 
 /// Parses x | y into a validated, non-identity point.
@@ -548,8 +553,7 @@ mod tests {
     }
 
     fn prime_bytes(group: DhGroup) -> Vec<u8> {
-        let params = group.monty_params().unwrap();
-        params.modulus().as_ref().to_be_bytes().to_vec()
+        group.arithmetic().unwrap().modulus_be()
     }
 
     #[test]
@@ -558,6 +562,41 @@ mod tests {
             assert_eq!(DhGroup::from_id(group.id()), Ok(group));
         }
         assert_eq!(DhGroup::from_id(3), Err(DhError::UnsupportedGroup(3)));
+    }
+
+    #[test]
+    fn exponent_lengths_cover_twice_strength() {
+        // Security strengths from NIST SP 800-57 Part 1 Table 2 and SP 800-56B Rev. 2 Appendix D.
+        for (group, strength) in [
+            (DhGroup::Modp768, 72),
+            (DhGroup::Modp1024, 80),
+            (DhGroup::Modp1536, 96),
+            (DhGroup::Modp2048, 112),
+            (DhGroup::Modp3072, 128),
+            (DhGroup::Modp4096, 152),
+        ] {
+            let bits = group.private_exponent_bits().unwrap();
+            assert!(bits >= 2 * strength, "{group}: {bits} bits");
+        }
+        assert_eq!(DhGroup::Curve25519.private_exponent_bits(), None);
+    }
+
+    #[test]
+    fn generated_exponents_have_group_length() {
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let group = DhGroup::Modp2048;
+        let mut top_bit_seen = false;
+        for _ in 0..16 {
+            let (private, _) = group.generate(&mut rng);
+            let PrivateKey::Modp(exponent) = &private.key else {
+                panic!("MODP group with a non-MODP key");
+            };
+            assert_eq!(exponent.bits, MODP2048_EXPONENT_BITS);
+            assert_eq!(exponent.limbs.len(), 4, "225 bits in 29 bytes");
+            assert_eq!(exponent.limbs[3] >> 33, 0, "no bit at or above 2^225");
+            top_bit_seen |= exponent.limbs[3] >> 32 == 1;
+        }
+        assert!(top_bit_seen, "bit 224 set in at least one of 16 exponents");
     }
 
     #[test]
@@ -572,19 +611,14 @@ mod tests {
             );
 
             // Fermat test with base 2: 2^(p-1) = 1 mod p. Cheap enough at 4096 bits.
-            let params = group.monty_params().unwrap().clone();
-            let bits = params.bits_precision();
-            let p_minus_1 = params
-                .modulus()
-                .as_ref()
-                .wrapping_sub(&BoxedUint::one_with_precision(bits));
-            let two = BoxedMontyForm::new(BoxedUint::from(2u64).widen(bits), params);
-            let result = two.pow(&p_minus_1).retrieve();
-            assert_eq!(
-                result,
-                BoxedUint::one_with_precision(bits),
-                "{group} Fermat test"
-            );
+            let mut p_minus_1 = prime.clone();
+            *p_minus_1.last_mut().unwrap() -= 1;
+            let exponent = modexp::exponent_limbs(&p_minus_1);
+            let bits = 8 * prime.len() as u32;
+            let result = group.arithmetic().unwrap().pow_generator(&exponent, bits);
+            let mut one = vec![0u8; prime.len()];
+            *one.last_mut().unwrap() = 1;
+            assert_eq!(result, one, "{group} Fermat test");
         }
     }
 
