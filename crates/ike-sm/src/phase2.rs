@@ -11,7 +11,7 @@ use tracing::debug;
 use zeroize::Zeroizing;
 
 use crate::config::{ConnectionConfig, DhGroupId, EspProposal, IpsecMode, Subnet};
-use crate::crypto::{kdf, DhGroup, DhPrivate, Secret};
+use crate::crypto::{kdf, DhGroup, DhPrivate, KeyedPrf, Secret};
 use crate::endpoint::Endpoint;
 use crate::engine::{
     bytes_after_first_payload, replace_deadline, Phase1Keys, Retransmit, RngRef, Sent,
@@ -177,18 +177,20 @@ fn id_subnet(id: &Identification) -> Option<Subnet> {
     }
 }
 
-/// Derives `len` bytes of Quick Mode KEYMAT for the ESP SA with SPI `spi` (RFC 2409 5.5).
+/// Derives `len` bytes of Quick Mode KEYMAT for the ESP SA with SPI `spi` (RFC 2409 5.5), with
+/// SKEYID_d already absorbed into `skeyid_d`.
 fn keymat(
     keys: &Phase1Keys,
+    skeyid_d: &KeyedPrf,
     gxy: Option<&Secret>,
     spi: u32,
     ni: &[u8],
     nr: &[u8],
     len: usize,
 ) -> Secret {
-    kdf::keymat(
-        keys.prf,
-        &keys.skeyid_d,
+    kdf::keymat_keyed(
+        skeyid_d,
+        keys.prf.output_len(),
         gxy.map(Secret::as_bytes),
         PROTOCOL_ESP,
         &spi.to_be_bytes(),
@@ -915,9 +917,11 @@ impl Endpoint {
 
         let enc_len = choice.proposal.cipher.key_len();
         let auth_len = choice.proposal.integrity.key_len();
+        let skeyid_d = keys.prf.keyed(keys.skeyid_d.as_bytes());
         let make = |spi: u32, src: SocketAddr, dst: SocketAddr| {
             let material = keymat(
                 keys,
+                &skeyid_d,
                 sa.gxy.as_ref(),
                 spi,
                 &sa.ni,
