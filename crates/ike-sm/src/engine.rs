@@ -45,8 +45,11 @@ pub(crate) struct Connection {
 #[derive(Default)]
 pub(crate) struct Engine {
     pub(crate) connections: Vec<Connection>,
-    pub(crate) isakmp: BTreeMap<u32, IsakmpSa>,
-    pub(crate) ipsec: BTreeMap<u32, IpsecSa>,
+    /// States are boxed because handlers take a state out of its table and put it back. Each
+    /// move then copies a pointer instead of the whole state, and a B-tree node (room for eleven
+    /// entries) stays small instead of taking several kilobytes per endpoint.
+    pub(crate) isakmp: BTreeMap<u32, Box<IsakmpSa>>,
+    pub(crate) ipsec: BTreeMap<u32, Box<IpsecSa>>,
     pub(crate) next_serial: u32,
     /// Quick Modes to start once the named ISAKMP SA is back in the table: (ISAKMP serial,
     /// IPsec SA to replace).
@@ -376,7 +379,7 @@ impl Endpoint {
             self.engine
                 .isakmp
                 .get(serial)
-                .is_some_and(IsakmpSa::is_established)
+                .is_some_and(|sa| sa.is_established())
         });
         match established {
             Some(isakmp) => self.start_quick_mode(now, isakmp, None),
@@ -448,8 +451,8 @@ impl Endpoint {
     }
 
     pub(crate) fn engine_poll_timeout(&self) -> Option<Instant> {
-        let phase1 = self.engine.isakmp.values().filter_map(IsakmpSa::next_timer);
-        let phase2 = self.engine.ipsec.values().filter_map(IpsecSa::next_timer);
+        let phase1 = self.engine.isakmp.values().filter_map(|sa| sa.next_timer());
+        let phase2 = self.engine.ipsec.values().filter_map(|sa| sa.next_timer());
         phase1.chain(phase2).min()
     }
 
