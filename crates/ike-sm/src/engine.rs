@@ -45,8 +45,11 @@ pub(crate) struct Connection {
 #[derive(Default)]
 pub(crate) struct Engine {
     pub(crate) connections: Vec<Connection>,
-    pub(crate) isakmp: BTreeMap<u32, IsakmpSa>,
-    pub(crate) ipsec: BTreeMap<u32, IpsecSa>,
+    /// States are boxed because handlers take a state out of its table and put it back. Each
+    /// move then copies a pointer instead of the whole state, and a B-tree node (room for eleven
+    /// entries) stays small instead of taking several kilobytes per endpoint.
+    pub(crate) isakmp: BTreeMap<u32, Box<IsakmpSa>>,
+    pub(crate) ipsec: BTreeMap<u32, Box<IpsecSa>>,
     pub(crate) next_serial: u32,
     /// Quick Modes to start once the named ISAKMP SA is back in the table: (ISAKMP serial,
     /// IPsec SA to replace).
@@ -124,24 +127,28 @@ impl Phase1Keys {
         payloads: &[Payload],
         iv: &[u8],
     ) -> (Vec<u8>, Vec<u8>) {
-        let mut plaintext = ike_wire::emit_payloads(payloads).unwrap_or_default();
         let block = self.cipher.block_size();
-        let padded_len = plaintext.len().div_ceil(block).max(1) * block;
-        plaintext.resize(padded_len, 0);
+        let chain_len = ike_wire::payloads_len(payloads).unwrap_or(0);
+        let mut out = Vec::with_capacity(HEADER_LEN + chain_len.div_ceil(block).max(1) * block);
+        out.resize(HEADER_LEN, 0);
+        if ike_wire::emit_payloads_into(payloads, &mut out).is_err() {
+            out.truncate(HEADER_LEN);
+        }
+        let padded_len = (out.len() - HEADER_LEN).div_ceil(block).max(1) * block;
+        out.resize(HEADER_LEN + padded_len, 0);
         // The key and IV lengths come from the cipher itself, so encryption cannot fail.
         let _ = self
             .cipher
-            .encrypt_in_place(self.enc_key.as_bytes(), iv, &mut plaintext);
+            .encrypt_in_place(self.enc_key.as_bytes(), iv, &mut out[HEADER_LEN..]);
 
         header.flags = header.flags | Flags::ENCRYPTION;
         header.next_payload = payloads
             .first()
             .map(Payload::payload_type)
             .unwrap_or(PayloadType::NONE);
-        header.length = u32::try_from(HEADER_LEN + plaintext.len()).unwrap_or(u32::MAX);
-        let mut out = header.to_bytes().to_vec();
-        out.extend_from_slice(&plaintext);
-        let next_iv = plaintext[plaintext.len() - block..].to_vec();
+        header.length = u32::try_from(out.len()).unwrap_or(u32::MAX);
+        out[..HEADER_LEN].copy_from_slice(&header.to_bytes());
+        let next_iv = out[out.len() - block..].to_vec();
         (out, next_iv)
     }
 
@@ -372,7 +379,7 @@ impl Endpoint {
             self.engine
                 .isakmp
                 .get(serial)
-                .is_some_and(IsakmpSa::is_established)
+                .is_some_and(|sa| sa.is_established())
         });
         match established {
             Some(isakmp) => self.start_quick_mode(now, isakmp, None),
@@ -444,8 +451,8 @@ impl Endpoint {
     }
 
     pub(crate) fn engine_poll_timeout(&self) -> Option<Instant> {
-        let phase1 = self.engine.isakmp.values().filter_map(IsakmpSa::next_timer);
-        let phase2 = self.engine.ipsec.values().filter_map(IpsecSa::next_timer);
+        let phase1 = self.engine.isakmp.values().filter_map(|sa| sa.next_timer());
+        let phase2 = self.engine.ipsec.values().filter_map(|sa| sa.next_timer());
         phase1.chain(phase2).min()
     }
 

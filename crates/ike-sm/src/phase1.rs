@@ -195,7 +195,7 @@ impl Endpoint {
         let bytes = plain_message(sa.header(PayloadType::SECURITY_ASSOCIATION), payloads);
         self.state_line(&config.name, serial, StateName::MainI1, "initiate");
         self.transmit_and_arm(now, &mut sa, bytes);
-        self.engine.isakmp.insert(serial, sa);
+        self.engine.isakmp.insert(serial, Box::new(sa));
     }
 
     /// Sends `bytes` for `sa` and arms its retransmission timer.
@@ -415,7 +415,7 @@ impl Endpoint {
             StateName::MainR1.story(),
         );
         self.transmit_reply(&mut sa, reply);
-        self.engine.isakmp.insert(serial, sa);
+        self.engine.isakmp.insert(serial, Box::new(sa));
     }
 
     /// Returns how long a responder keeps a state that waits for the initiator's next message:

@@ -11,7 +11,7 @@ use tracing::debug;
 use zeroize::Zeroizing;
 
 use crate::config::{ConnectionConfig, DhGroupId, EspProposal, IpsecMode, Subnet};
-use crate::crypto::{kdf, DhGroup, DhPrivate, Secret};
+use crate::crypto::{kdf, DhGroup, DhPrivate, KeyedPrf, Secret};
 use crate::endpoint::Endpoint;
 use crate::engine::{
     bytes_after_first_payload, replace_deadline, Phase1Keys, Retransmit, RngRef, Sent,
@@ -177,18 +177,20 @@ fn id_subnet(id: &Identification) -> Option<Subnet> {
     }
 }
 
-/// Derives `len` bytes of Quick Mode KEYMAT for the ESP SA with SPI `spi` (RFC 2409 5.5).
+/// Derives `len` bytes of Quick Mode KEYMAT for the ESP SA with SPI `spi` (RFC 2409 5.5), with
+/// SKEYID_d already absorbed into `skeyid_d`.
 fn keymat(
     keys: &Phase1Keys,
+    skeyid_d: &KeyedPrf,
     gxy: Option<&Secret>,
     spi: u32,
     ni: &[u8],
     nr: &[u8],
     len: usize,
 ) -> Secret {
-    kdf::keymat(
-        keys.prf,
-        &keys.skeyid_d,
+    kdf::keymat_keyed(
+        skeyid_d,
+        keys.prf.output_len(),
         gxy.map(Secret::as_bytes),
         PROTOCOL_ESP,
         &spi.to_be_bytes(),
@@ -273,7 +275,7 @@ impl Endpoint {
         payloads.insert(0, Payload::Hash(ike_wire::Hash::new(hash)));
         let iv = keys.phase2_iv(&phase1_iv, message_id);
         let (bytes, iv) = keys.seal(
-            quick_header(self.engine.isakmp.get(&isakmp), message_id),
+            quick_header(self.engine.isakmp.get(&isakmp).map(Box::as_ref), message_id),
             &payloads,
             &iv,
         );
@@ -312,7 +314,7 @@ impl Endpoint {
             remote,
             bytes,
         });
-        self.engine.ipsec.insert(serial, sa);
+        self.engine.ipsec.insert(serial, Box::new(sa));
     }
 
     fn unused_message_id(&mut self, isakmp: u32) -> u32 {
@@ -564,7 +566,10 @@ impl Endpoint {
         let hash = quick_hash(&keys, header.message_id, Some(&ni), &payloads);
         payloads.insert(0, Payload::Hash(ike_wire::Hash::new(hash)));
         let (reply, iv) = keys.seal(
-            quick_header(self.engine.isakmp.get(&isakmp), header.message_id),
+            quick_header(
+                self.engine.isakmp.get(&isakmp).map(Box::as_ref),
+                header.message_id,
+            ),
             &payloads,
             &opened.next_iv,
         );
@@ -631,7 +636,7 @@ impl Endpoint {
         );
         self.send(local, remote, &reply);
         sa.expire_at = Some(now + lifetime);
-        self.engine.ipsec.insert(serial, sa);
+        self.engine.ipsec.insert(serial, Box::new(sa));
     }
 
     /// QR1 arrived: check the chosen transform, send QI2; the IPsec SAs are established.
@@ -776,7 +781,10 @@ impl Endpoint {
         let hash3 = kdf::quick_mode_hash3(keys.prf, &keys.skeyid_a, sa.message_id, &sa.ni, &sa.nr);
         let payloads = vec![Payload::Hash(ike_wire::Hash::new(hash3))];
         let (message, iv) = keys.seal(
-            quick_header(self.engine.isakmp.get(&sa.isakmp), sa.message_id),
+            quick_header(
+                self.engine.isakmp.get(&sa.isakmp).map(Box::as_ref),
+                sa.message_id,
+            ),
             &payloads,
             &opened.next_iv,
         );
@@ -915,9 +923,11 @@ impl Endpoint {
 
         let enc_len = choice.proposal.cipher.key_len();
         let auth_len = choice.proposal.integrity.key_len();
+        let skeyid_d = keys.prf.keyed(keys.skeyid_d.as_bytes());
         let make = |spi: u32, src: SocketAddr, dst: SocketAddr| {
             let material = keymat(
                 keys,
+                &skeyid_d,
                 sa.gxy.as_ref(),
                 spi,
                 &sa.ni,
@@ -1003,7 +1013,7 @@ impl Endpoint {
                 self.engine
                     .isakmp
                     .get(serial)
-                    .is_some_and(IsakmpSa::is_established)
+                    .is_some_and(|sa| sa.is_established())
             });
         match isakmp {
             Some(isakmp) => self.start_quick_mode(now, isakmp, Some(old)),
@@ -1034,13 +1044,13 @@ impl Endpoint {
                     self.engine
                         .isakmp
                         .get(s)
-                        .is_some_and(IsakmpSa::is_established)
+                        .is_some_and(|sa| sa.is_established())
                 })
                 .or(Some(sa.isakmp).filter(|s| {
                     self.engine
                         .isakmp
                         .get(s)
-                        .is_some_and(IsakmpSa::is_established)
+                        .is_some_and(|sa| sa.is_established())
                 }));
             if let Some(isakmp) = isakmp {
                 let delete = ike_wire::Delete {

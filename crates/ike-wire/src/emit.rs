@@ -43,10 +43,12 @@ impl Message {
         Ok(out)
     }
 
-    /// Appends the encoded message to `out` (see [`Message::to_vec`]).
+    /// Appends the encoded message to `out` (see [`Message::to_vec`]), reserving its whole length
+    /// first.
     pub fn emit(&self, out: &mut Vec<u8>) -> Result<(), EmitError> {
         let chain_len = chain_len(&self.payloads)?;
         let length = HEADER_LEN + chain_len + self.trailing.len();
+        out.reserve(length);
         let length = u32::try_from(length).map_err(|_| EmitError::MessageTooLong { length })?;
 
         let header = Header {
@@ -69,9 +71,21 @@ impl Message {
 /// Encodes a payload chain without an ISAKMP header: the plaintext of an encrypted message before
 /// padding, or the bytes a Quick Mode HASH(1) covers. The last payload's Next Payload is NONE.
 pub fn emit_payloads(payloads: &[Payload]) -> Result<Vec<u8>, EmitError> {
-    let mut out = Vec::with_capacity(chain_len(payloads)?);
-    write_chain(payloads, &mut out)?;
+    let mut out = Vec::new();
+    emit_payloads_into(payloads, &mut out)?;
     Ok(out)
+}
+
+/// Appends the encoded payload chain to `out` (see [`emit_payloads`]), reserving its whole length
+/// first. On an error, `out` may hold the payloads before the one that failed.
+pub fn emit_payloads_into(payloads: &[Payload], out: &mut Vec<u8>) -> Result<(), EmitError> {
+    out.reserve(chain_len(payloads)?);
+    write_chain(payloads, out)
+}
+
+/// Returns the number of bytes [`emit_payloads`] produces for `payloads`.
+pub fn payloads_len(payloads: &[Payload]) -> Result<usize, EmitError> {
+    chain_len(payloads)
 }
 
 impl Payload {

@@ -23,7 +23,8 @@
 //!   accepting the padding after the last one.
 //! - [`emit_payloads`] encodes a chain without a header (the plaintext to encrypt, or the bytes
 //!   of a Quick Mode HASH), and [`Payload::body_to_vec`] one body without its generic header (the
-//!   `SAi_b` and `IDii_b` of RFC 2409 5).
+//!   `SAi_b` and `IDii_b` of RFC 2409 5). [`emit_payloads_into`] appends a chain to a buffer
+//!   that already contains the header, and [`payloads_len`] returns its length.
 //! - [`Message::check`] and [`check_payloads`] apply the per-exchange payload rules of RFC 2408
 //!   and RFC 2409 (which payloads, in which order) that a receiver enforces after parsing.
 //! - [`split_udp4500`] separates IKE (after the [`NON_ESP_MARKER`]), ESP and NAT-keepalives on
@@ -68,7 +69,7 @@ mod parse;
 mod types;
 mod validate;
 
-pub use emit::emit_payloads;
+pub use emit::{emit_payloads, emit_payloads_into, payloads_len};
 pub use enums::*;
 pub use error::{EmitError, ParseError, ParseErrorKind};
 pub use limits::{

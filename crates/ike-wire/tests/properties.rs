@@ -244,6 +244,20 @@ proptest! {
     }
 
     #[test]
+    fn emit_into_appends_the_same_chain(
+        payloads in vec(payload(), 1..8),
+        prefix in bytes(16),
+    ) {
+        let expected = emit_payloads(&payloads).unwrap();
+        prop_assert_eq!(payloads_len(&payloads).unwrap(), expected.len());
+
+        let mut out = prefix.clone();
+        emit_payloads_into(&payloads, &mut out).unwrap();
+        prop_assert_eq!(&out[..prefix.len()], &prefix[..]);
+        prop_assert_eq!(&out[prefix.len()..], &expected[..]);
+    }
+
+    #[test]
     fn body_matches_emitted_payload(payload in payload()) {
         let body = payload.body_to_vec().unwrap();
         let emitted = emit_payloads(std::slice::from_ref(&payload)).unwrap();

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use hmac::{Mac, SimpleHmac};
+use hmac::{Hmac, Mac};
 use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384, Sha512};
@@ -132,25 +132,61 @@ impl Prf {
     /// Computes prf(key, parts[0] | parts[1] | ...). Keys of any length are accepted, as HMAC
     /// hashes keys longer than the block size.
     pub fn prf(self, key: &[u8], parts: &[&[u8]]) -> Secret {
-        fn run<D>(key: &[u8], parts: &[&[u8]]) -> Secret
-        where
-            D: Digest + sha2::digest::core_api::BlockSizeUser,
-        {
-            let Ok(mut mac) = SimpleHmac::<D>::new_from_slice(key) else {
+        self.keyed(key).prf(parts)
+    }
+
+    /// Absorbs `key` once, for several outputs under the same key.
+    pub(crate) fn keyed(self, key: &[u8]) -> KeyedPrf {
+        fn new<M: Mac + hmac::digest::KeyInit>(key: &[u8]) -> M {
+            let Ok(mac) = <M as hmac::digest::KeyInit>::new_from_slice(key) else {
                 unreachable!("HMAC accepts keys of any length")
             };
+            mac
+        }
+
+        let state = match self.hash {
+            Hash::Md5 => KeyedState::Md5(new(key)),
+            Hash::Sha1 => KeyedState::Sha1(new(key)),
+            Hash::Sha256 => KeyedState::Sha256(new(key)),
+            Hash::Sha384 => KeyedState::Sha384(new(key)),
+            Hash::Sha512 => KeyedState::Sha512(new(key)),
+        };
+        KeyedPrf(state)
+    }
+}
+
+/// A PRF whose key is already absorbed: the HMAC states after the inner and the outer key block
+/// (RFC 2104 section 4), so that each output costs only the hashing of its input.
+///
+/// NOTE: the `hmac` crate does not zeroize these key-derived states on drop, so values of this
+/// type live only inside one derivation and are never stored.
+pub(crate) struct KeyedPrf(KeyedState);
+
+enum KeyedState {
+    Md5(Hmac<Md5>),
+    Sha1(Hmac<Sha1>),
+    Sha256(Hmac<Sha256>),
+    Sha384(Hmac<Sha384>),
+    Sha512(Hmac<Sha512>),
+}
+
+impl KeyedPrf {
+    /// Computes prf(key, parts[0] | parts[1] | ...) under the absorbed key.
+    pub(crate) fn prf(&self, parts: &[&[u8]]) -> Secret {
+        fn run<M: Mac + Clone>(mac: &M, parts: &[&[u8]]) -> Secret {
+            let mut mac = mac.clone();
             for part in parts {
                 mac.update(part);
             }
             Secret::new(mac.finalize().into_bytes().to_vec())
         }
 
-        match self.hash {
-            Hash::Md5 => run::<Md5>(key, parts),
-            Hash::Sha1 => run::<Sha1>(key, parts),
-            Hash::Sha256 => run::<Sha256>(key, parts),
-            Hash::Sha384 => run::<Sha384>(key, parts),
-            Hash::Sha512 => run::<Sha512>(key, parts),
+        match &self.0 {
+            KeyedState::Md5(mac) => run(mac, parts),
+            KeyedState::Sha1(mac) => run(mac, parts),
+            KeyedState::Sha256(mac) => run(mac, parts),
+            KeyedState::Sha384(mac) => run(mac, parts),
+            KeyedState::Sha512(mac) => run(mac, parts),
         }
     }
 }

@@ -8,7 +8,7 @@
 //! Every function is deterministic and allocates only its output. Secret outputs are
 //! [`Secret`]s; authentication hashes, which travel in the clear, are plain `Vec<u8>`.
 
-use super::{Hash, Prf, Secret};
+use super::{Hash, KeyedPrf, Prf, Secret};
 
 /// SKEYID for pre-shared key authentication (RFC 2409 section 5):
 /// `prf(pre-shared-key, Ni_b | Nr_b)`.
@@ -45,10 +45,10 @@ pub fn skeyid_dae(
     cky_i: &[u8; 8],
     cky_r: &[u8; 8],
 ) -> SkeyidChain {
-    let key = skeyid.as_bytes();
-    let skeyid_d = prf.prf(key, &[gxy, cky_i, cky_r, &[0]]);
-    let skeyid_a = prf.prf(key, &[skeyid_d.as_bytes(), gxy, cky_i, cky_r, &[1]]);
-    let skeyid_e = prf.prf(key, &[skeyid_a.as_bytes(), gxy, cky_i, cky_r, &[2]]);
+    let keyed = prf.keyed(skeyid.as_bytes());
+    let skeyid_d = keyed.prf(&[gxy, cky_i, cky_r, &[0]]);
+    let skeyid_a = keyed.prf(&[skeyid_d.as_bytes(), gxy, cky_i, cky_r, &[1]]);
+    let skeyid_e = keyed.prf(&[skeyid_a.as_bytes(), gxy, cky_i, cky_r, &[2]]);
     SkeyidChain {
         skeyid_d,
         skeyid_a,
@@ -70,13 +70,14 @@ pub fn phase1_enc_key(prf: Prf, skeyid_e: &Secret, key_len: usize) -> Secret {
     }
 
     let mut key = Secret::new(Vec::with_capacity(key_len + prf.output_len()));
-    let mut block = prf.prf(skeyid_e.as_bytes(), &[&[0]]);
+    let keyed = prf.keyed(skeyid_e.as_bytes());
+    let mut block = keyed.prf(&[&[0]]);
     loop {
         key.extend_from_slice(block.as_bytes());
         if key.len() >= key_len {
             break;
         }
-        block = prf.prf(skeyid_e.as_bytes(), &[block.as_bytes()]);
+        block = keyed.prf(&[block.as_bytes()]);
     }
     key.truncate(key_len);
     key
@@ -232,18 +233,43 @@ pub fn keymat(
     nr_b: &[u8],
     len: usize,
 ) -> Secret {
+    let keyed = prf.keyed(skeyid_d.as_bytes());
+    keymat_keyed(
+        &keyed,
+        prf.output_len(),
+        gxy_qm,
+        protocol,
+        spi,
+        ni_b,
+        nr_b,
+        len,
+    )
+}
+
+/// Derives KEYMAT as [`keymat`] does, with SKEYID_d already absorbed into `skeyid_d`, whose
+/// outputs are `block_len` bytes long.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn keymat_keyed(
+    skeyid_d: &KeyedPrf,
+    block_len: usize,
+    gxy_qm: Option<&[u8]>,
+    protocol: u8,
+    spi: &[u8],
+    ni_b: &[u8],
+    nr_b: &[u8],
+    len: usize,
+) -> Secret {
     let gxy: &[u8] = gxy_qm.unwrap_or(&[]);
-    let key = skeyid_d.as_bytes();
     let protocol = [protocol];
 
-    let mut keymat = Secret::new(Vec::with_capacity(len + prf.output_len()));
-    let mut block = prf.prf(key, &[gxy, &protocol, spi, ni_b, nr_b]);
+    let mut keymat = Secret::new(Vec::with_capacity(len + block_len));
+    let mut block = skeyid_d.prf(&[gxy, &protocol, spi, ni_b, nr_b]);
     loop {
         keymat.extend_from_slice(block.as_bytes());
         if keymat.len() >= len {
             break;
         }
-        block = prf.prf(key, &[block.as_bytes(), gxy, &protocol, spi, ni_b, nr_b]);
+        block = skeyid_d.prf(&[block.as_bytes(), gxy, &protocol, spi, ni_b, nr_b]);
     }
     keymat.truncate(len);
     keymat

@@ -27,5 +27,6 @@ pub use dh::{
     DhError, DhGroup, DhPrivate, MODP1024_EXPONENT_BITS, MODP1536_EXPONENT_BITS,
     MODP2048_EXPONENT_BITS, MODP3072_EXPONENT_BITS, MODP4096_EXPONENT_BITS, MODP768_EXPONENT_BITS,
 };
+pub(crate) use hash::KeyedPrf;
 pub use hash::{Hash, Prf};
 pub use secret::Secret;
