@@ -5,42 +5,18 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use ike_sm::rand_core::{CryptoRng, Error, RngCore};
 use ike_sm::{
     Auth, ConnectionConfig, DhGroupId, Endpoint, EndpointConfig, IkeCipher, IkeHash, IkeProposal,
 };
 use libfuzzer_sys::fuzz_target;
-
-/// A deterministic generator (splitmix64): fuzzing needs reproducible runs, not secrecy.
-struct FuzzRng(u64);
-
-impl RngCore for FuzzRng {
-    fn next_u32(&mut self) -> u32 {
-        self.next_u64() as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(8) {
-            let bytes = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl CryptoRng for FuzzRng {}
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 fn endpoint(seed: u64, local: SocketAddr, remote: SocketAddr) -> Endpoint {
-    let mut endpoint = Endpoint::new(EndpointConfig::default(), Box::new(FuzzRng(seed)));
+    let mut endpoint = Endpoint::new(
+        EndpointConfig::default(),
+        Box::new(ChaCha8Rng::seed_from_u64(seed)),
+    );
     let mut config = ConnectionConfig::new("net-to-net", local, remote, Auth::psk(b"secret"));
     // Curve25519 keeps each iteration's key exchange cheap.
     config.ike_proposals = vec![IkeProposal {

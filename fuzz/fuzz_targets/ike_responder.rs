@@ -5,37 +5,10 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use ike_sm::rand_core::{CryptoRng, Error, RngCore};
 use ike_sm::{Auth, ConnectionConfig, Endpoint, EndpointConfig};
 use libfuzzer_sys::fuzz_target;
-
-/// A deterministic generator (splitmix64): fuzzing needs reproducible runs, not secrecy.
-struct FuzzRng(u64);
-
-impl RngCore for FuzzRng {
-    fn next_u32(&mut self) -> u32 {
-        self.next_u64() as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(8) {
-            let bytes = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl CryptoRng for FuzzRng {}
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 /// Splits the input into datagrams, each prefixed by a one-byte length.
 fn datagrams(mut data: &[u8]) -> Vec<&[u8]> {
@@ -55,7 +28,10 @@ fuzz_target!(|data: &[u8]| {
     let peer: SocketAddr = "192.0.2.1:500".parse().unwrap();
     let stranger: SocketAddr = "198.51.100.7:500".parse().unwrap();
 
-    let mut endpoint = Endpoint::new(EndpointConfig::default(), Box::new(FuzzRng(1)));
+    let mut endpoint = Endpoint::new(
+        EndpointConfig::default(),
+        Box::new(ChaCha8Rng::seed_from_u64(1)),
+    );
     let psk = ConnectionConfig::new("net-to-net", local, peer, Auth::psk(b"secret"));
     endpoint.add_connection(psk).unwrap();
 
