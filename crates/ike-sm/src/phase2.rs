@@ -180,7 +180,6 @@ fn id_subnet(id: &Identification) -> Option<Subnet> {
 /// Derives `len` bytes of Quick Mode KEYMAT for the ESP SA with SPI `spi` (RFC 2409 5.5), with
 /// SKEYID_d already absorbed into `skeyid_d`.
 fn keymat(
-    keys: &Phase1Keys,
     skeyid_d: &KeyedPrf,
     gxy: Option<&Secret>,
     spi: u32,
@@ -190,7 +189,6 @@ fn keymat(
 ) -> Secret {
     kdf::keymat_keyed(
         skeyid_d,
-        keys.prf.output_len(),
         gxy.map(Secret::as_bytes),
         PROTOCOL_ESP,
         &spi.to_be_bytes(),
@@ -926,7 +924,6 @@ impl Endpoint {
         let skeyid_d = keys.prf.keyed(keys.skeyid_d.as_bytes());
         let make = |spi: u32, src: SocketAddr, dst: SocketAddr| {
             let material = keymat(
-                keys,
                 &skeyid_d,
                 sa.gxy.as_ref(),
                 spi,

@@ -151,7 +151,10 @@ impl Prf {
             Hash::Sha384 => KeyedState::Sha384(new(key)),
             Hash::Sha512 => KeyedState::Sha512(new(key)),
         };
-        KeyedPrf(state)
+        KeyedPrf {
+            hash: self.hash,
+            state,
+        }
     }
 }
 
@@ -160,7 +163,10 @@ impl Prf {
 ///
 /// NOTE: the `hmac` crate does not zeroize these key-derived states on drop, so values of this
 /// type live only inside one derivation and are never stored.
-pub(crate) struct KeyedPrf(KeyedState);
+pub(crate) struct KeyedPrf {
+    hash: Hash,
+    state: KeyedState,
+}
 
 enum KeyedState {
     Md5(Hmac<Md5>),
@@ -171,6 +177,11 @@ enum KeyedState {
 }
 
 impl KeyedPrf {
+    /// Output length in bytes, the hash's output length.
+    pub(crate) fn output_len(&self) -> usize {
+        self.hash.output_len()
+    }
+
     /// Computes prf(key, parts[0] | parts[1] | ...) under the absorbed key.
     pub(crate) fn prf(&self, parts: &[&[u8]]) -> Secret {
         fn run<M: Mac + Clone>(mac: &M, parts: &[&[u8]]) -> Secret {
@@ -181,7 +192,7 @@ impl KeyedPrf {
             Secret::new(mac.finalize().into_bytes().to_vec())
         }
 
-        match &self.0 {
+        match &self.state {
             KeyedState::Md5(mac) => run(mac, parts),
             KeyedState::Sha1(mac) => run(mac, parts),
             KeyedState::Sha256(mac) => run(mac, parts),

@@ -234,24 +234,12 @@ pub fn keymat(
     len: usize,
 ) -> Secret {
     let keyed = prf.keyed(skeyid_d.as_bytes());
-    keymat_keyed(
-        &keyed,
-        prf.output_len(),
-        gxy_qm,
-        protocol,
-        spi,
-        ni_b,
-        nr_b,
-        len,
-    )
+    keymat_keyed(&keyed, gxy_qm, protocol, spi, ni_b, nr_b, len)
 }
 
-/// Derives KEYMAT as [`keymat`] does, with SKEYID_d already absorbed into `skeyid_d`, whose
-/// outputs are `block_len` bytes long.
-#[allow(clippy::too_many_arguments)]
+/// Derives KEYMAT as [`keymat`] does, with SKEYID_d already absorbed into `skeyid_d`.
 pub(crate) fn keymat_keyed(
     skeyid_d: &KeyedPrf,
-    block_len: usize,
     gxy_qm: Option<&[u8]>,
     protocol: u8,
     spi: &[u8],
@@ -262,7 +250,8 @@ pub(crate) fn keymat_keyed(
     let gxy: &[u8] = gxy_qm.unwrap_or(&[]);
     let protocol = [protocol];
 
-    let mut keymat = Secret::new(Vec::with_capacity(len + block_len));
+    // Room for the whole last block, so that the secret is never moved by a reallocation.
+    let mut keymat = Secret::new(Vec::with_capacity(len + skeyid_d.output_len()));
     let mut block = skeyid_d.prf(&[gxy, &protocol, spi, ni_b, nr_b]);
     loop {
         keymat.extend_from_slice(block.as_bytes());
