@@ -159,10 +159,10 @@ impl NattMethod {
 
     /// Builds the NAT-OA payloads of a Quick Mode message for UDP-encapsulated transport.
     ///
-    /// RFC 3947 5.2 sends two in both QI1 and QR1: NAT-OAi, the initiator's address (the
-    /// initiator's own, or the source of QI1 as the responder received it), then NAT-OAr, the
-    /// responder's address (the destination of QI1 as the initiator sent it, or the
-    /// responder's own). The drafts send one, the sender's own address.
+    /// RFC 3947 5.2 sends two in both QI1 and QR1, NAT-OAi first and NAT-OAr second. NAT-OAi is
+    /// the initiator's address: the initiator's own, or the source of QI1 as the responder
+    /// received it. NAT-OAr is the responder's address: the destination of QI1 as the
+    /// initiator sent it, or the responder's own. The drafts send one, the sender's own address.
     pub(crate) fn nat_oa_payloads(
         self,
         initiator: IpAddr,

@@ -15,7 +15,7 @@
 //! operations nor the memory addresses depend on the exponent's value.
 //!
 //! [`ModpContext::pow_generator`] computes 2^x with a fixed-base table built once per group: row
-//! j holds 2^(d * 2^(5j)) for every 5-bit digit d, so 2^x is the product of one entry per row
+//! j contains 2^(d * 2^(5j)) for every 5-bit digit d, so 2^x is the product of one entry per row
 //! and needs no squarings. The rows cover the group's private exponent length, so the table takes
 //! 360 KiB for group 14 and 1040 KiB for group 16. A longer exponent (only
 //! [`DhPrivate::from_bytes`](super::DhPrivate::from_bytes) builds one) falls back to
@@ -60,7 +60,8 @@ pub(super) struct ModpContext<const N: usize, const D: usize> {
     generator_table: OnceLock<Vec<[u64; N]>>,
 }
 
-/// a + b * c + d as a (low, high) pair of limbs. Never overflows: the maximum is 2^128 - 1.
+/// Computes a + b * c + d as a (low, high) pair of limbs. The u128 sum cannot overflow: with
+/// every input at most 2^64 - 1, it is at most 2^128 - 1.
 #[inline(always)]
 fn mul_add(a: u64, b: u64, c: u64, d: u64) -> (u64, u64) {
     let wide = (a as u128) + (b as u128) * (c as u128) + (d as u128);
@@ -517,7 +518,8 @@ mod tests {
         padded
     }
 
-    /// An exponent of `bytes` bytes whose top byte keeps only the bits within `bits`.
+    /// Truncates `bytes` to the length of a `bits`-bit exponent and clears the top byte's bits
+    /// above `bits`.
     fn masked_exponent(mut bytes: Vec<u8>, bits: u32) -> Vec<u8> {
         let len = bits.div_ceil(8) as usize;
         bytes.truncate(len);
