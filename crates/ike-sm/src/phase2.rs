@@ -91,20 +91,16 @@ impl IpsecSa {
 /// Returns the IPsec mode of an encapsulation mode: transport for the plain and the
 /// UDP-encapsulated transport values, tunnel otherwise.
 fn ipsec_mode(mode: EncapsulationMode) -> IpsecMode {
-    match mode {
-        EncapsulationMode::TRANSPORT
-        | EncapsulationMode::UDP_TRANSPORT
-        | EncapsulationMode::UDP_TRANSPORT_DRAFT => IpsecMode::Transport,
-        _ => IpsecMode::Tunnel,
+    if mode.is_transport() {
+        IpsecMode::Transport
+    } else {
+        IpsecMode::Tunnel
     }
 }
 
 /// Reports whether `mode` is UDP-encapsulated transport, the one mode with NAT-OA payloads.
 fn is_udp_transport(mode: EncapsulationMode) -> bool {
-    matches!(
-        mode,
-        EncapsulationMode::UDP_TRANSPORT | EncapsulationMode::UDP_TRANSPORT_DRAFT
-    )
+    mode.is_transport() && mode.is_udp_encapsulated()
 }
 
 /// Returns the encapsulation mode that a connection in `mode` proposes and accepts: plain

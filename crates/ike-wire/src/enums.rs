@@ -455,11 +455,35 @@ impl EncapsulationMode {
                 | Self::UDP_TRANSPORT_DRAFT
         )
     }
+
+    /// Reports whether the mode is transport mode, plain or in UDP under either numbering.
+    pub fn is_transport(self) -> bool {
+        matches!(
+            self,
+            Self::TRANSPORT | Self::UDP_TRANSPORT | Self::UDP_TRANSPORT_DRAFT
+        )
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encapsulation_mode_kinds() {
+        let cases = [
+            (EncapsulationMode::TUNNEL, false, false),
+            (EncapsulationMode::TRANSPORT, true, false),
+            (EncapsulationMode::UDP_TUNNEL, false, true),
+            (EncapsulationMode::UDP_TRANSPORT, true, true),
+            (EncapsulationMode::UDP_TUNNEL_DRAFT, false, true),
+            (EncapsulationMode::UDP_TRANSPORT_DRAFT, true, true),
+        ];
+        for (mode, transport, udp) in cases {
+            assert_eq!(mode.is_transport(), transport, "{mode}");
+            assert_eq!(mode.is_udp_encapsulated(), udp, "{mode}");
+        }
+    }
 
     #[test]
     fn known_value_displays_name() {
